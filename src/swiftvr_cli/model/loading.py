@@ -1,0 +1,231 @@
+"""Loading weights: the official SwiftVR folder and our own `weights/NAME`.
+
+Safetensors only (no pickle), read lazily and straight to the target device
+and dtype; the model is built on the meta device first so a 5B checkpoint
+never exists twice in memory. Every error names the file and the tensor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .config import DiTConfig, ReAEConfig, SwiftVRConfig
+from .swiftvr import SwiftVR
+
+OFFICIAL_REAE = "reae.safetensors"
+OFFICIAL_PROMPT = "prompt_embedding.safetensors"
+OFFICIAL_DIT_DIR = "transformer"
+OFFICIAL_DIT_FILE = "diffusion_pytorch_model.safetensors"
+IGNORED_DIT_KEYS = ("norm_added_q",)  # present in some diffusers exports, unused here
+
+
+class WeightsError(Exception):
+    """A weights folder or file is missing, incomplete or does not fit the model."""
+
+
+def _open(path: Path):
+    try:
+        return safe_open(str(path), framework="pt", device="cpu")
+    except FileNotFoundError:
+        raise WeightsError(f"missing weights file: {path}") from None
+    except Exception as exc:  # truncated or not a safetensors file
+        raise WeightsError(f"cannot read weights file {path}: {exc}") from None
+
+
+def read_tensors(path: Path, prefix: str = "", device="cpu", dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    """All tensors of one safetensors file, optionally cast, keys prefixed."""
+    out = {}
+    with _open(path) as f:
+        for key in f.keys():
+            try:
+                t = f.get_tensor(key)
+            except Exception as exc:
+                raise WeightsError(f"cannot read tensor '{key}' from {path}: {exc}") from None
+            if dtype is not None and t.is_floating_point():
+                t = t.to(dtype)
+            out[prefix + key] = t.to(device)
+    return out
+
+
+def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    with _open(path) as f:
+        return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+
+
+def dit_weight_files(folder: Path) -> list[Path]:
+    """The DiT safetensors: one file, or the diffusers sharded variant with an index."""
+    single = folder / OFFICIAL_DIT_FILE
+    if single.exists():
+        return [single]
+    index = folder / (OFFICIAL_DIT_FILE + ".index.json")
+    if not index.exists():
+        raise WeightsError(f"missing weights file: {single} (nor a sharded {index.name})")
+    try:
+        weight_map = json.loads(index.read_text())["weight_map"]
+    except (ValueError, KeyError) as exc:
+        raise WeightsError(f"bad shard index {index}: {exc}") from None
+    return [folder / name for name in sorted(set(weight_map.values()))]
+
+
+def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig = ReAEConfig()) -> ReAEConfig:
+    """Decoder stage widths are read from the checkpoint, not assumed."""
+    try:
+        n0 = shapes["decoder.1.weight"][0]
+        n1 = shapes["decoder.8.weight"][0]
+        n2 = shapes["decoder.14.weight"][0]
+        out_width = shapes["decoder.20.weight"][0]
+        enc_width = shapes["encoder.0.weight"][0]
+        latent = shapes["encoder.17.weight"][0]
+    except KeyError as exc:
+        raise WeightsError(f"ReAE weights lack tensor {exc.args[0]!r}") from None
+    return ReAEConfig(
+        latent_channels=latent,
+        encoder_width=enc_width,
+        decoder_widths=(n0, n1, n2),
+        decoder_out_width=out_width,
+        residual=base.residual,
+        lq_skip_channels=base.lq_skip_channels,
+    )
+
+
+def assign_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], sources: dict[str, str], ignore=()) -> None:
+    """Strict load with messages that name the tensor and the file it came from."""
+    expected = model.state_dict()
+    for key in expected:
+        if key not in tensors:
+            raise WeightsError(f"missing tensor '{key}' (expected in {sources.get(key.split('.')[0], 'the weights')})")
+    for key, tensor in tensors.items():
+        if key not in expected:
+            if any(part in key for part in ignore):
+                continue
+            raise WeightsError(f"unexpected tensor '{key}' in {sources.get(key.split('.')[0], 'the weights')}")
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise WeightsError(
+                f"tensor '{key}' in {sources.get(key.split('.')[0], 'the weights')} has shape "
+                f"{list(tensor.shape)}, the config expects {list(expected[key].shape)}"
+            )
+    model.load_state_dict({k: v for k, v in tensors.items() if k in expected}, strict=True, assign=True)
+
+
+def _finish(model: SwiftVR, prompt: torch.Tensor, device, dtype) -> SwiftVR:
+    model.prompt_emb = prompt.to(device=device, dtype=dtype)
+    model.eval().requires_grad_(False)
+    return model
+
+
+def load_official(folder: str | Path, device="cpu", dtype: torch.dtype = torch.float32) -> SwiftVR:
+    """Load an official SwiftVR release folder exactly as published."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise WeightsError(f"weights folder not found: {root}")
+    config_path = root / OFFICIAL_DIT_DIR / "config.json"
+    try:
+        dit_cfg = DiTConfig.from_json_dict(json.loads(config_path.read_text()))
+    except FileNotFoundError:
+        raise WeightsError(f"missing {config_path}") from None
+    except (ValueError, TypeError) as exc:
+        raise WeightsError(f"bad config {config_path}: {exc}") from None
+    reae_path = root / OFFICIAL_REAE
+    reae_cfg = reae_config_from_shapes(tensor_shapes(reae_path))
+    prompt_path = root / OFFICIAL_PROMPT
+    prompts = read_tensors(prompt_path)
+    if "prompt_emb" not in prompts:
+        raise WeightsError(f"{prompt_path} has no tensor 'prompt_emb'")
+    prompt = prompts["prompt_emb"]
+    prompt = prompt[0] if prompt.dim() == 3 else prompt  # [1, S, text_dim] -> [S, text_dim]
+
+    cfg = SwiftVRConfig(dit=dit_cfg, reae=reae_cfg)
+    with torch.device("meta"):
+        model = SwiftVR(cfg)
+    tensors = read_tensors(reae_path, "reae.", device, dtype)
+    sources = {"reae": str(reae_path), "transformer": str(root / OFFICIAL_DIT_DIR)}
+    for shard in dit_weight_files(root / OFFICIAL_DIT_DIR):
+        tensors.update(read_tensors(shard, "transformer.", device, dtype))
+    assign_weights(model, tensors, sources, ignore=IGNORED_DIT_KEYS)
+    return _finish(model, prompt, device, dtype)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_embedded(json_path: str | Path, device="cpu", dtype: torch.dtype = torch.float32, verify: bool = True) -> SwiftVR:
+    """Load our own weights: `NAME.json` (config + sha256) beside `NAME.safetensors`."""
+    json_path = Path(json_path)
+    try:
+        meta = json.loads(json_path.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"missing weights config: {json_path}") from None
+    except ValueError as exc:
+        raise WeightsError(f"bad weights config {json_path}: {exc}") from None
+    weights_path = json_path.with_suffix(".safetensors")
+    if not weights_path.exists():
+        raise WeightsError(f"missing weights file: {weights_path}")
+    if verify and meta.get("sha256") and file_sha256(weights_path) != meta["sha256"]:
+        raise WeightsError(f"{weights_path} does not match the sha256 in {json_path.name} (corrupt or replaced)")
+    cfg = SwiftVRConfig.from_json_dict(meta["config"])
+    tensors = read_tensors(weights_path, "", device, dtype)
+    prompt = tensors.pop("prompt_emb", torch.zeros(1, cfg.dit.text_dim))
+    with torch.device("meta"):
+        model = SwiftVR(cfg)
+    assign_weights(model, tensors, {"reae": str(weights_path), "transformer": str(weights_path)})
+    return _finish(model, prompt, device, dtype)
+
+
+def save_embedded(model: SwiftVR, json_path: str | Path, extra: dict | None = None) -> Path:
+    """Write `NAME.safetensors` + `NAME.json` (config, sha256, any extra metadata)."""
+    json_path = Path(json_path)
+    weights_path = json_path.with_suffix(".safetensors")
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    tensors["prompt_emb"] = model.prompt_emb.detach().cpu().contiguous()
+    save_file(tensors, str(weights_path))
+    meta = {"config": model.cfg.to_json_dict(), "sha256": file_sha256(weights_path)}
+    meta.update(extra or {})
+    json_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return weights_path
+
+
+def random_model(cfg: SwiftVRConfig, device="cpu", dtype: torch.dtype = torch.float32, seed: int = 0) -> SwiftVR:
+    """A randomly initialised model (benchmarks of any config without a download)."""
+    torch.manual_seed(seed)
+    with torch.device(device):
+        model = SwiftVR(cfg, torch.randn(16, cfg.dit.text_dim) if cfg.use_dit else None)
+    return model.to(dtype).eval().requires_grad_(False)
+
+
+def load_model(weights: str | Path | None, device="cpu", dtype: torch.dtype = torch.float32) -> SwiftVR:
+    """`--weights` resolution: an official folder, one of our json files, or the embedded default."""
+    if weights is None:
+        return load_embedded(default_weights_path(), device, dtype)
+    path = Path(weights)
+    if path.is_dir():
+        if (path / OFFICIAL_DIT_DIR).is_dir() or (path / OFFICIAL_REAE).exists():
+            return load_official(path, device, dtype)
+        jsons = sorted(path.glob("*.json"))
+        if len(jsons) == 1:
+            return load_embedded(jsons[0], device, dtype)
+        raise WeightsError(f"{path} is neither an official SwiftVR folder nor holds one weights json")
+    if path.suffix == ".safetensors":
+        path = path.with_suffix(".json")
+    return load_embedded(path, device, dtype)
+
+
+def default_weights_path() -> Path:
+    """The embedded default shipped in the repository's `weights/` folder."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "weights" / "swiftvr-tiny.json"
+        if candidate.exists():
+            return candidate
+    packaged = here.parent.parent / "weights" / "swiftvr-tiny.json"
+    return packaged

@@ -1,0 +1,190 @@
+"""Restoration-aware autoencoder (ReAE): causal, streaming, 16x/4x compression.
+
+Both halves are flat `nn.Sequential` stacks whose positions match the official
+tensor names (`encoder.N.*`, `decoder.N.*`). Layers run frame by frame; the
+only things that look across time are memory blocks (they see their own input
+at the previous frame), temporal pools (4 frames -> 1 latent) and temporal
+grows (1 latent -> 4 frames). Everything that crosses a chunk boundary lives in
+`StreamState`, so encoding a video in chunks equals encoding it at once.
+
+Layouts: video tensors are [B, T, C, H, W]; pixels in [0, 1]; latents are the
+raw encoder output (no scale/shift).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import ReAEConfig
+
+
+def _frames(x: torch.Tensor) -> torch.Tensor:
+    return x.flatten(0, 1)  # [B, T, C, H, W] -> [B*T, C, H, W]
+
+
+def _video(x: torch.Tensor, batch: int) -> torch.Tensor:
+    return x.unflatten(0, (batch, -1))  # [B*T, C, H, W] -> [B, T, C, H, W]
+
+
+def conv(cin: int, cout: int, stride: int = 1, bias: bool = True) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=bias)
+
+
+class SoftClamp(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x / 3) * 3
+
+
+class Upsample(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+class MemBlock(nn.Module):
+    """ReLU(convs([x_t, x_{t-1}]) + x_t): the block remembers its previous input frame."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(conv(2 * width, width), nn.ReLU(), conv(width, width), nn.ReLU(), conv(width, width))
+
+    def forward(self, x: torch.Tensor, past: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: [B, T, C, H, W]; past: [B, C, H, W] (input at the frame before x[:, 0]) or None."""
+        first = torch.zeros_like(x[:, :1]) if past is None else past[:, None]
+        previous = torch.cat([first, x[:, :-1]], dim=1)  # x shifted one frame later in time
+        mixed = self.conv(_frames(torch.cat([x, previous], dim=2)))
+        return F.relu(_video(mixed, x.shape[0]) + x), x[:, -1]
+
+
+class TemporalPool(nn.Module):
+    """Stack `stride` consecutive frames along channels (earliest first) and mix them."""
+
+    def __init__(self, width: int, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+        self.conv = nn.Conv2d(width * stride, width, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, c, h, w = x.shape
+        if t % self.stride:
+            raise ValueError(f"temporal pool x{self.stride} needs a multiple of {self.stride} frames, got {t}")
+        grouped = x.reshape(b, t // self.stride, self.stride * c, h, w)
+        return _video(self.conv(_frames(grouped)), b)
+
+
+class TemporalGrow(nn.Module):
+    """One frame -> `stride` frames. x2 uses a depth-3 temporal kernel over two
+    identical copies with zero padding, i.e. frames (K1+K2)x and (K0+K1)x."""
+
+    def __init__(self, width: int, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+        if stride == 1:
+            self.proj = nn.Conv2d(width, width, 1, bias=False)
+        else:
+            self.conv3d = nn.Conv3d(width, width, (3, 1, 1), bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        if self.stride == 1:
+            return _video(self.proj(_frames(x)), b)
+        k0, k1, k2 = self.conv3d.weight[:, :, :, 0, 0].unbind(2)  # each [out, in]
+        pair = torch.cat([k1 + k2, k0 + k1], dim=0)[:, :, None, None]  # [2*out, in, 1, 1]
+        y = F.conv2d(_frames(x), pair)  # [B*T, 2*out, H, W]: first frame's channels first
+        return y.reshape(b, -1, y.shape[1] // 2, *y.shape[2:])  # [B, 2T, out, H, W]
+
+
+@dataclass
+class StreamState:
+    """What crosses a chunk boundary: each memory block's last input frame."""
+
+    past: dict[int, torch.Tensor] = field(default_factory=dict)
+
+
+def _run_stack(stack: nn.Sequential, x: torch.Tensor, state: StreamState, skip_at: int | None = None, skip=None):
+    """Apply a stack to a [B, T, C, H, W] sequence, carrying memory-block state."""
+    for index, layer in enumerate(stack):
+        if index == skip_at:
+            x = torch.cat([x, skip], dim=2)
+        if isinstance(layer, MemBlock):
+            x, state.past[index] = layer(x, state.past.get(index))
+        elif isinstance(layer, (TemporalPool, TemporalGrow)):
+            x = layer(x)
+        else:
+            x = _video(layer(_frames(x)), x.shape[0])
+    return x
+
+
+def build_encoder(width: int, latent_channels: int) -> nn.Sequential:
+    """12 -> latent channels; three stride-2 convs and two x2 temporal pools."""
+    return nn.Sequential(
+        conv(12, width), nn.ReLU(),
+        TemporalPool(width, 2), conv(width, width, stride=2, bias=False),
+        MemBlock(width), MemBlock(width), MemBlock(width),
+        TemporalPool(width, 2), conv(width, width, stride=2, bias=False),
+        MemBlock(width), MemBlock(width), MemBlock(width),
+        TemporalPool(width, 1), conv(width, width, stride=2, bias=False),
+        MemBlock(width), MemBlock(width), MemBlock(width),
+        conv(width, latent_channels),
+    )  # fmt: skip
+
+
+DECODER_SKIP_POSITION = 20  # conv n2 -> out width: where full-resolution LQ features join
+
+
+def build_decoder(latent_channels: int, widths: tuple[int, int, int], out_width: int, skip_channels: int = 0) -> nn.Sequential:
+    """latent -> 12 channels (pixel-shuffled to RGB later); 8x spatial, 4x temporal."""
+    n0, n1, n2 = widths
+    return nn.Sequential(
+        SoftClamp(), conv(latent_channels, n0), nn.ReLU(),
+        MemBlock(n0), MemBlock(n0), MemBlock(n0),
+        Upsample(), TemporalGrow(n0, 1), conv(n0, n1, bias=False),
+        MemBlock(n1), MemBlock(n1), MemBlock(n1),
+        Upsample(), TemporalGrow(n1, 2), conv(n1, n2, bias=False),
+        MemBlock(n2), MemBlock(n2), MemBlock(n2),
+        Upsample(), TemporalGrow(n2, 2), conv(n2 + skip_channels, out_width, bias=False),
+        nn.ReLU(), conv(out_width, 12),
+    )  # fmt: skip
+
+
+class ReAE(nn.Module):
+    """Causal streaming autoencoder. `encode`/`decode` take and update a StreamState."""
+
+    TEMPORAL = 4  # frames per latent
+    SPATIAL = 16  # pixels per latent cell
+
+    def __init__(self, cfg: ReAEConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = build_encoder(cfg.encoder_width, cfg.latent_channels)
+        self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width, cfg.lq_skip_channels)
+        if cfg.lq_skip_channels:
+            self.lq_skip = nn.Sequential(conv(12, cfg.lq_skip_channels), nn.ReLU())
+
+    def encode(self, frames: torch.Tensor, state: StreamState) -> torch.Tensor:
+        """frames [B, 4k, 3, H, W] in [0, 1] -> latents [B, k, C, H/16, W/16]."""
+        b = frames.shape[0]
+        x = _video(F.pixel_unshuffle(_frames(frames), 2), b)
+        return _run_stack(self.encoder, x, state)
+
+    def decode(self, latents: torch.Tensor, state: StreamState, lq_frames: torch.Tensor | None = None) -> torch.Tensor:
+        """latents [B, k, C, h, w] -> frames [B, 4k, 3, 16h, 16w] in [0, 1].
+
+        lq_frames (our residual models only): the input frames aligned with the
+        decoded frames, [B, 4k, 3, 16h, 16w] in [0, 1].
+        """
+        b = latents.shape[0]
+        skip_at, skip, lq = None, None, None
+        if self.cfg.residual or self.cfg.lq_skip_channels:
+            if lq_frames is None:
+                raise ValueError("this ReAE needs the aligned LQ frames to decode")
+            lq = F.pixel_unshuffle(_frames(lq_frames), 2)
+        if self.cfg.lq_skip_channels:
+            skip_at, skip = DECODER_SKIP_POSITION, _video(self.lq_skip(lq), b)
+        x = _frames(_run_stack(self.decoder, latents, state, skip_at, skip))
+        if self.cfg.residual:
+            x = x + lq.to(x.dtype)
+        return _video(F.pixel_shuffle(x.clamp(0, 1), 2), b)

@@ -1,0 +1,162 @@
+"""The SwiftVR restorer: ReAE encode -> one DiT step -> ReAE decode, per chunk.
+
+`restore_chunk(frames, kind, state)` is the only interface the pipeline uses,
+so the official 5B model and our small embedded models drop in the same way.
+The chunk protocol (which latents the DiT sees, RoPE offsets, the decoder's
+3-frame delay) follows the official release; see SPEC.md section 8.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import SwiftVRConfig
+from .dit import SwiftVRTransformer
+from .reae import ReAE, StreamState
+
+DECODER_DELAY = 3  # the first 3 decoded frames of a video are discarded
+
+
+class ChunkKind(enum.Enum):
+    FIRST = "first"  # clip_len + 4 frames
+    MIDDLE = "middle"  # clip_len frames
+    LAST = "last"  # the remaining 4b+1 frames (the only chunk of a short video)
+
+
+@dataclass
+class RestoreState:
+    """Everything that crosses a chunk boundary; constant size in video length."""
+
+    encoder: StreamState = field(default_factory=StreamState)
+    decoder: StreamState = field(default_factory=StreamState)
+    latents_seen: int = 0  # latents of all earlier chunks: the next chunk's RoPE offset
+    previous_latents: torch.Tensor | None = None  # last encoder latents of the previous chunk
+    frames_decoded: int = 0
+    lq_tail: torch.Tensor | None = None  # last DECODER_DELAY prepared input frames (residual models)
+
+
+def output_size(height: int, width: int, scale: float) -> tuple[int, int]:
+    return round(height * scale), round(width * scale)
+
+
+def prepare_frames(frames: torch.Tensor, size: tuple[int, int], pad_multiple: int, dtype: torch.dtype) -> torch.Tensor:
+    """[T, 3, h, w] RGB on the 0..255 scale -> [1, T, 3, H', W'] in [0, 1].
+
+    Bilinear resize (half-pixel centres, no antialias) on 0..255 values when the
+    size differs, divide by 255, zero-pad bottom/right to `pad_multiple`.
+    """
+    x = frames.float()
+    if tuple(x.shape[-2:]) != tuple(size):
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=False)
+    x = x / 255.0
+    pad_h = -size[0] % pad_multiple
+    pad_w = -size[1] % pad_multiple
+    if pad_h or pad_w:
+        x = F.pad(x, (0, pad_w, 0, pad_h))
+    return x.to(dtype)[None]
+
+
+class SwiftVR(nn.Module):
+    """One-step video restorer with causal chunk streaming."""
+
+    def __init__(self, cfg: SwiftVRConfig, prompt_emb: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.reae = ReAE(cfg.reae)
+        self.transformer = SwiftVRTransformer(cfg.dit) if cfg.use_dit else None
+        if prompt_emb is None:
+            prompt_emb = torch.zeros(1, cfg.dit.text_dim)
+        self.register_buffer("prompt_emb", prompt_emb, persistent=False)  # [S, text_dim]
+        self._context_kv = None
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.reae.parameters()).dtype
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.reae.parameters()).device
+
+    def context_kv(self):
+        """Cross-attention K/V of the fixed prompt, computed once (per device/dtype)."""
+        probe = self.transformer.patch_embedding.weight
+        if self._context_kv is None or self._context_kv[0][0].device != probe.device or self._context_kv[0][0].dtype != probe.dtype:
+            with torch.no_grad():
+                self._context_kv = self.transformer.encode_prompt(self.prompt_emb.to(probe.device))
+        return self._context_kv
+
+    def _apply(self, fn, recurse=True):  # .to()/.half() invalidate the cached prompt K/V
+        self._context_kv = None
+        return super()._apply(fn, recurse)
+
+    def _dit(self, latents: torch.Tensor, offset: int) -> torch.Tensor:
+        """[B, k, C, h, w] encoder latents -> restored latents (identity without a DiT)."""
+        if self.transformer is None:
+            return latents
+        z = latents.permute(0, 2, 1, 3, 4)  # [B, C, k, h, w]
+        return self.transformer.restore(z, self.context_kv(), offset).permute(0, 2, 1, 3, 4)
+
+    @torch.no_grad()
+    def restore_chunk(
+        self,
+        frames: torch.Tensor,
+        kind: ChunkKind,
+        state: RestoreState,
+        *,
+        size: tuple[int, int],
+        clip_len: int,
+        overlap: int = 0,
+    ) -> tuple[torch.Tensor, RestoreState]:
+        """Restore one chunk of LQ frames.
+
+        frames: [T, 3, h, w] RGB on the 0..255 scale (T = clip_len+4 for FIRST,
+        clip_len for MIDDLE, 4b+1 for LAST). size: output (H, W).
+        Returns frames [T', 3, H, W] in [0, 1] in video order; over a whole
+        video the outputs add up to exactly the input frames, output frame i
+        restoring input frame i (the decoder runs 3 frames behind).
+        """
+        n = clip_len // 4
+        x = prepare_frames(frames.to(self.device), size, self.cfg.pad_multiple, self.dtype)
+        if kind is ChunkKind.LAST:
+            x = torch.cat([x, x[:, -1:].expand(-1, DECODER_DELAY, -1, -1, -1)], dim=1)  # 4b+1 -> 4b+4
+        if x.shape[1] % ReAE.TEMPORAL:
+            raise ValueError(f"{kind.value} chunk of {frames.shape[0]} frames breaks the chunk protocol")
+
+        # 1. encode (causal; memory blocks carry state across chunks)
+        latents = self.reae.encode(x, state.encoder)
+        k = latents.shape[1]
+
+        # 2. one DiT step, with the release's context rules
+        if kind is ChunkKind.LAST:
+            p = max(0, (n + 1) - k)
+            if p and state.previous_latents is not None:
+                context = state.previous_latents[:, -p:]
+            else:
+                context = latents.new_zeros(latents.shape[0], p, *latents.shape[2:])
+            offset = max(0, state.latents_seen - p)
+            restored = self._dit(torch.cat([context, latents], dim=1), offset)[:, -k:]
+        else:
+            o = min(overlap, 0 if state.previous_latents is None else state.previous_latents.shape[1])
+            context = state.previous_latents[:, -o:] if o else latents[:, :0]
+            restored = self._dit(torch.cat([context, latents], dim=1), state.latents_seen - o)[:, o:]
+        keep = max(n, overlap)
+        state.previous_latents = latents[:, -keep:] if keep else None
+        state.latents_seen += k
+
+        # 3. decode; our residual models also see the input frames, 3 frames behind
+        lq = None
+        if self.cfg.reae.residual or self.cfg.reae.lq_skip_channels:
+            tail = state.lq_tail if state.lq_tail is not None else x[:, :1].expand(-1, DECODER_DELAY, -1, -1, -1)
+            history = torch.cat([tail, x], dim=1)
+            lq = history[:, : x.shape[1]]
+            state.lq_tail = history[:, -DECODER_DELAY:]
+        out = self.reae.decode(restored, state.decoder, lq)
+        if state.frames_decoded == 0:
+            out = out[:, DECODER_DELAY:]
+        state.frames_decoded += restored.shape[1] * ReAE.TEMPORAL
+        return out[0, :, :, : size[0], : size[1]], state

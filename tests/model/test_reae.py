@@ -1,0 +1,60 @@
+import torch
+
+from swiftvr_cli.model.config import ReAEConfig
+from swiftvr_cli.model.reae import ReAE, StreamState
+
+
+def _model(**kw) -> ReAE:
+    model = ReAE(ReAEConfig(decoder_widths=(24, 20, 16), **kw)).double().eval()
+    return model
+
+
+def test_shapes_16x_spatial_4x_temporal():
+    model = _model()
+    x = torch.rand(1, 8, 3, 32, 48, dtype=torch.float64)
+    z = model.encode(x, StreamState())
+    assert z.shape == (1, 2, 48, 2, 3)
+    y = model.decode(z, StreamState())
+    assert y.shape == (1, 8, 3, 32, 48)
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_encoder_streaming_equals_offline():
+    model = _model()
+    x = torch.rand(1, 16, 3, 32, 32, dtype=torch.float64)
+    offline = model.encode(x, StreamState())
+    state = StreamState()
+    streamed = torch.cat([model.encode(x[:, :8], state), model.encode(x[:, 8:12], state), model.encode(x[:, 12:], state)], 1)
+    assert torch.allclose(offline, streamed, atol=1e-12)
+
+
+def test_decoder_streaming_equals_offline():
+    model = _model()
+    z = torch.randn(1, 5, 48, 2, 2, dtype=torch.float64)
+    offline = model.decode(z, StreamState())
+    state = StreamState()
+    streamed = torch.cat([model.decode(z[:, :2], state), model.decode(z[:, 2:3], state), model.decode(z[:, 3:], state)], 1)
+    assert torch.allclose(offline, streamed, atol=1e-12)
+
+
+def test_encoder_and_decoder_are_causal():
+    model = _model()
+    x = torch.rand(1, 12, 3, 32, 32, dtype=torch.float64)
+    changed = x.clone()
+    changed[:, 8:] = torch.rand_like(changed[:, 8:])
+    a, b = model.encode(x, StreamState()), model.encode(changed, StreamState())
+    assert torch.equal(a[:, :2], b[:, :2]) and not torch.equal(a[:, 2:], b[:, 2:])
+    z = torch.randn(1, 3, 48, 2, 2, dtype=torch.float64)
+    z2 = z.clone()
+    z2[:, 2] += 1
+    da, db = model.decode(z, StreamState()), model.decode(z2, StreamState())
+    assert torch.equal(da[:, :8], db[:, :8]) and not torch.equal(da[:, 8:], db[:, 8:])
+
+
+def test_residual_decoder_returns_input_when_correction_is_zero():
+    model = _model(residual=True, lq_skip_channels=4)
+    torch.nn.init.zeros_(model.decoder[22].weight)
+    torch.nn.init.zeros_(model.decoder[22].bias)
+    lq = torch.rand(1, 4, 3, 32, 32, dtype=torch.float64)
+    z = torch.randn(1, 1, 48, 2, 2, dtype=torch.float64)
+    assert torch.allclose(model.decode(z, StreamState(), lq), lq)
