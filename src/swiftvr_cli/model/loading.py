@@ -116,7 +116,7 @@ def assign_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], sou
 def _finish(model: SwiftVR, prompt: torch.Tensor, device, dtype) -> SwiftVR:
     model.prompt_emb = prompt.to(device=device, dtype=dtype)
     model.eval().requires_grad_(False)
-    return model
+    return model.use_channels_last()
 
 
 def load_official(folder: str | Path, device="cpu", dtype: torch.dtype = torch.float32) -> SwiftVR:
@@ -200,7 +200,7 @@ def random_model(cfg: SwiftVRConfig, device="cpu", dtype: torch.dtype = torch.fl
     torch.manual_seed(seed)
     with torch.device(device):
         model = SwiftVR(cfg, torch.randn(16, cfg.dit.text_dim) if cfg.use_dit else None)
-    return model.to(dtype).eval().requires_grad_(False)
+    return model.to(dtype).eval().requires_grad_(False).use_channels_last()
 
 
 def load_model(weights: str | Path | None, device="cpu", dtype: torch.dtype = torch.float32) -> SwiftVR:

@@ -1,0 +1,210 @@
+"""`swiftvr` command line: builds settings and calls the pipeline, nothing more.
+
+Every user-facing failure ends as one line on stderr and a distinct exit code
+(tracebacks only with --debug). Progress and logs go to stderr, so stdout can
+carry the video.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="One-step streaming video restoration (SwiftVR).",
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+class ExitCode:
+    """Distinct exit codes so scripts can tell failures apart."""
+
+    INTERNAL = 1
+    USAGE = 2
+    INPUT = 3
+    OUTPUT = 4
+    WEIGHTS = 5
+    MEMORY = 6
+    INTERRUPTED = 130
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cuda = "cuda"
+    cpu = "cpu"
+
+
+class DType(str, Enum):
+    auto = "auto"
+    float32 = "float32"
+    bfloat16 = "bfloat16"
+    float16 = "float16"
+
+
+def resolve_device(device: Device) -> str:
+    import torch
+
+    if device is Device.auto:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device is Device.cuda and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available (use --device cpu)")
+    return device.value
+
+
+def resolve_dtype(dtype: DType, device: str):
+    import torch
+
+    if dtype is DType.auto:
+        return torch.bfloat16 if device == "cuda" else torch.float32
+    return getattr(torch, dtype.value)
+
+
+class UsageError(Exception):
+    """A bad combination of options."""
+
+
+def fail(message: str, code: int) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def run_guarded(debug: bool, fn):
+    """Run a command body; turn known failures into one line + exit code."""
+    from .io import BrokenPipe, InputError, OutputError
+    from .model.loading import WeightsError
+
+    try:
+        return fn()
+    except typer.Exit:
+        raise
+    except BrokenPipe:
+        raise typer.Exit(0)  # the reader went away (e.g. `| head`): nothing to report
+    except KeyboardInterrupt:
+        err.print("interrupted", highlight=False)
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - mapped to a message below
+        if debug:
+            traceback.print_exc()
+        if isinstance(exc, InputError):
+            fail(str(exc), ExitCode.INPUT)
+        if isinstance(exc, OutputError):
+            fail(str(exc), ExitCode.OUTPUT)
+        if isinstance(exc, WeightsError):
+            fail(str(exc), ExitCode.WEIGHTS)
+        if isinstance(exc, UsageError):
+            fail(str(exc), ExitCode.USAGE)
+        if _is_out_of_memory(exc):
+            fail("out of memory: lower --chunk (e.g. 8) or --scale, or use a smaller output size", ExitCode.MEMORY)
+        fail(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for details)"), ExitCode.INTERNAL)
+
+
+def _is_out_of_memory(exc: Exception) -> bool:
+    return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
+
+
+IO = "Input / output"
+MODEL = "Model"
+PERF = "Performance"
+
+
+@app.command()
+def restore(
+    input: Annotated[str, typer.Argument(help="Input video, image folder, printf pattern (frames/%05d.png) or '-' for stdin.")],
+    output: Annotated[str, typer.Argument(help="Output video, PNG folder / pattern, or '-' for stdout.")],
+    scale: Annotated[float, typer.Option("--scale", "-s", help="Upscale factor (4 or 2 for super-resolution, 1 for clean-up).", rich_help_panel=MODEL)] = 4.0,
+    weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)] = None,
+    chunk: Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)] = 24,
+    overlap: Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)] = 0,
+    device: Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)] = Device.auto,
+    dtype: Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 on CUDA, float32 on CPU).", rich_help_panel=PERF)] = DType.auto,
+    codec: Annotated[str, typer.Option(help="Video encoder: libx264, libx265, libsvtav1, h264_nvenc, hevc_nvenc.", rich_help_panel=IO)] = "libx264",
+    crf: Annotated[Optional[int], typer.Option(help="Encoder quality (lower is better).", rich_help_panel=IO)] = 18,
+    preset: Annotated[Optional[str], typer.Option(help="Encoder preset.", rich_help_panel=IO)] = "medium",
+    pix_fmt: Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Container for '-' output: yuv4mpegpipe (default), nut, matroska.", rich_help_panel=IO)] = None,
+    stream: Annotated[Optional[int], typer.Option(help="Video stream index when the input has several.", rich_help_panel=IO)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output.", rich_help_panel=IO)] = False,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads for the model (default: all cores).", rich_help_panel=PERF)] = None,
+    json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary (stdout, or stderr when stdout is the video).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Restore a video: decode, restore chunk by chunk, encode (audio, subtitles and timestamps kept)."""
+
+    def body():
+        import torch
+
+        from .io import EncodeOptions
+        from .model.loading import load_model
+        from .pipeline.runner import RestoreSettings, restore_video
+        from .progress import FrameProgress
+
+        if chunk <= 0 or chunk % 4:
+            raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
+        if scale <= 0 or scale > 8:
+            raise UsageError(f"--scale must be in (0, 8], got {scale}")
+        if overlap < 0:
+            raise UsageError("--overlap must be >= 0")
+        if threads:
+            torch.set_num_threads(threads)
+        dev = resolve_device(device)
+        model = load_model(weights, dev, resolve_dtype(dtype, dev))
+        settings = RestoreSettings(
+            scale=scale, clip_len=chunk, overlap=overlap, stream=stream, overwrite=overwrite,
+            encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, container_format=format),
+        )
+        with FrameProgress(enabled=not quiet, label=Path(input).name if input != "-" else "stdin") as progress:
+            summary = restore_video(model, input, output, settings, on_progress=progress.update)
+        for note in summary.notes:
+            err.print(f"note: {note}", highlight=False)
+        if json_summary:
+            text = json.dumps(summary.as_dict())
+            (sys.stderr if output == "-" else sys.stdout).write(text + "\n")
+        elif not quiet and output != "-":
+            err.print(f"restored {summary.frames} frames in {summary.seconds:.1f}s ({summary.fps:.2f} fps) -> {output}", highlight=False)
+
+    run_guarded(debug, body)
+
+
+@app.command()
+def info(
+    input: Annotated[str, typer.Argument(help="Video file, image folder or pattern.")],
+    stream: Annotated[Optional[int], typer.Option(help="Video stream index.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Show streams, frame rate, frame count, duration and pixel format."""
+
+    def body():
+        from rich.table import Table
+
+        from .io import probe
+
+        details = probe(input, stream).as_dict()
+        if json_out:
+            sys.stdout.write(json.dumps(details, default=str) + "\n")
+            return
+        table = Table(title=input, show_header=False)
+        for key, value in details.items():
+            table.add_row(key, str(value))
+        Console().print(table)
+
+    run_guarded(debug, body)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

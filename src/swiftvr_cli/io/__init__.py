@@ -1,0 +1,25 @@
+"""Video I/O for swiftvr: probe, decode to integer planes, batch colour conversion, encode.
+
+Runtime uses PyAV only (FFmpeg libraries in-process). Errors surface as
+``InputError`` / ``OutputError`` (``BrokenPipe`` for a closed stdout) with
+one-line messages meant for users.
+"""
+
+from .colour import planes_to_rgb, rgb_to_planes
+from .decode import VideoReader, frames_to_rgb
+from .errors import BrokenPipe, InputError, OutputError
+from .frame import Frame
+from .probe import VideoInfo, probe
+
+__all__ = [
+    "BrokenPipe",
+    "Frame",
+    "InputError",
+    "OutputError",
+    "VideoInfo",
+    "VideoReader",
+    "frames_to_rgb",
+    "planes_to_rgb",
+    "probe",
+    "rgb_to_planes",
+]

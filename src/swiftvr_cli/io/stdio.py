@@ -1,0 +1,86 @@
+"""File-like adapters that let PyAV read stdin and write stdout.
+
+Stdin cannot be rewound, so the first bytes we sniff (to recognise y4m) are
+replayed to FFmpeg by ``ReplayReader``. ``PipeWriter`` remembers an EPIPE so
+the writer can report a closed downstream pipe distinctly.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import BinaryIO
+
+Y4M_MAGIC = b"YUV4MPEG2"
+
+
+class ReplayReader:
+    """Read-only, non-seekable stream that first returns ``prefix`` then ``raw``."""
+
+    def __init__(self, raw: BinaryIO, prefix: bytes = b"") -> None:
+        self._raw = raw
+        self._prefix = prefix
+
+    def read(self, size: int = -1) -> bytes:
+        if self._prefix:
+            if size is None or size < 0:
+                data, self._prefix = self._prefix, b""
+                return data + self._raw.read()
+            data, self._prefix = self._prefix[:size], self._prefix[size:]
+            return data
+        read1 = getattr(self._raw, "read1", None)
+        return read1(size) if read1 is not None and size and size > 0 else self._raw.read(size)
+
+    def readable(self) -> bool:
+        return True
+
+
+def peek(raw: BinaryIO, size: int) -> bytes:
+    """Read up to ``size`` bytes (fewer only at end of stream)."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = raw.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def is_broken_pipe(error: BaseException) -> bool:
+    """True for EPIPE however it surfaced (Python or FFmpeg error)."""
+    if isinstance(error, BrokenPipeError):
+        return True
+    return getattr(error, "errno", None) in (errno.EPIPE, -errno.EPIPE)
+
+
+class PipeWriter:
+    """Write-only, non-seekable wrapper around stdout that never closes it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.broken = False
+
+    def write(self, data: bytes) -> int:
+        try:
+            self._raw.write(data)
+        except OSError as error:
+            if is_broken_pipe(error):
+                self.broken = True
+            raise
+        return len(data)
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        try:
+            self._raw.flush()
+        except OSError as error:
+            if is_broken_pipe(error):
+                self.broken = True
+            raise
+
+    def close(self) -> None:
+        """Flush only: stdout belongs to the process, not to the muxer."""
+        self.flush()

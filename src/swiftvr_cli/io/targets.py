@@ -1,0 +1,107 @@
+"""Where output goes, and the safety checks before anything is written.
+
+Outputs are written under a temporary name next to the target and renamed
+on success, so a crash never leaves a half-written file under the real
+name. We refuse to overwrite the input or existing outputs by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from . import imageseq
+from .errors import OutputError
+from .probe import VideoInfo
+
+STDOUT = "-"
+TEMP_MARK = ".swiftvr-tmp"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A classified output: a media file, stdout, or a folder of numbered PNGs."""
+
+    kind: str  # "file" | "stdout" | "images"
+    path: str  # the file, the image folder, or "-"
+    pattern: str = ""  # image file-name pattern, e.g. "%08d.png"
+
+    def frame_regex(self) -> re.Pattern[str]:
+        return imageseq.pattern_regex(self.pattern)
+
+
+def classify(target: str) -> Target:
+    """Image folder if the path is a folder, ends with '/', has no extension, or is a pattern."""
+    if target == STDOUT:
+        return Target("stdout", STDOUT)
+    if imageseq.is_pattern(target):
+        return Target("images", os.path.dirname(target) or ".", os.path.basename(target))
+    if target.endswith(("/", os.sep)) or os.path.isdir(target):
+        return Target("images", target.rstrip("/" + os.sep) or os.sep, imageseq.DEFAULT_OUTPUT_PATTERN)
+    if not os.path.splitext(os.path.basename(target))[1] and not os.path.isfile(target):
+        return Target("images", target, imageseq.DEFAULT_OUTPUT_PATTERN)
+    return Target("file", target)
+
+
+def _same_path(a: str, b: str) -> bool:
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _source_dir(source: VideoInfo) -> str | None:
+    if source.source_kind != "images":
+        return None
+    return source.path if os.path.isdir(source.path) else os.path.dirname(source.path) or "."
+
+
+def _check_parent(path: str) -> None:
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise OutputError(f"cannot write {path!r}: folder {parent!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write {path!r}: folder {parent!r} is not writable")
+
+
+def existing_frames(target: Target) -> list[str]:
+    """Files in the target folder that our frame naming would overwrite."""
+    if not os.path.isdir(target.path):
+        return []
+    regex = target.frame_regex()
+    return sorted(n for n in os.listdir(target.path) if regex.match(n))
+
+
+def validate(target: Target, source: VideoInfo, overwrite: bool) -> None:
+    """Raise OutputError unless writing ``target`` is safe."""
+    if target.kind == "stdout":
+        return
+    if target.kind == "file":
+        _check_parent(target.path)
+        if source.source_kind == "file" and _same_path(target.path, source.path):
+            raise OutputError(f"cannot write {target.path!r}: it is the input file")
+        if os.path.exists(target.path) and not overwrite:
+            raise OutputError(f"cannot write {target.path!r}: it already exists (allow overwriting to replace it)")
+        return
+    if os.path.splitext(target.pattern)[1].lower() != ".png":
+        raise OutputError(f"cannot write {target.pattern!r}: image sequences are written as PNG (use a .png pattern)")
+    if os.path.exists(target.path) and not os.path.isdir(target.path):
+        raise OutputError(f"cannot write images into {target.path!r}: it is a file")
+    _check_parent(target.path)
+    src_dir = _source_dir(source)
+    if src_dir is not None and _same_path(target.path, src_dir):
+        raise OutputError(f"cannot write images into {target.path!r}: it is the input folder")
+    if existing_frames(target) and not overwrite:
+        raise OutputError(f"cannot write images into {target.path!r}: it already holds frames (allow overwriting to replace them)")
+
+
+def temp_file_for(path: str) -> str:
+    """Hidden sibling that keeps the extension, so FFmpeg still guesses the muxer."""
+    folder, name = os.path.split(os.path.abspath(path))
+    stem, ext = os.path.splitext(name)
+    return os.path.join(folder, f".{stem}{TEMP_MARK}-{os.getpid()}{ext}")
+
+
+def temp_dir_for(directory: str) -> str:
+    folder, name = os.path.split(os.path.abspath(directory))
+    return os.path.join(folder, f".{name}{TEMP_MARK}-{os.getpid()}")

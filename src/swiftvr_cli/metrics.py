@@ -1,0 +1,137 @@
+"""Fidelity and temporal-consistency metrics for restored clips.
+
+All functions take float tensors shaped ``[T, 3, H, W]`` with RGB values in ``[0, 1]``.
+
+Conventions (chosen so numbers are comparable with super-resolution papers):
+
+* **Y channel**: BT.601 "studio swing" luma as used by MATLAB ``rgb2ycbcr`` and BasicSR,
+  ``Y = 16 + 65.481 R + 128.553 G + 24.966 B`` for RGB in ``[0, 1]``; Y is in ``[16, 235]``
+  on a 0..255 scale and PSNR uses a peak of 255.
+* **Per-frame averaging**: PSNR and SSIM are computed per frame and then averaged over
+  frames (the usual video-SR protocol), so one bad frame lowers the score by its share
+  instead of dominating a pooled MSE.
+* **No rounding**: inputs are used as given. For numbers identical to papers that load
+  8-bit images, quantize first (``round(x * 255) / 255``); restored videos written to disk
+  are 8-bit anyway.
+* ``crop_border`` removes that many pixels on every side before measuring (papers crop
+  ``scale`` pixels for SR).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+_Y_WEIGHTS = (65.481, 128.553, 24.966)
+
+
+def _check_pair(a: torch.Tensor, b: torch.Tensor) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"shape mismatch: {tuple(a.shape)} vs {tuple(b.shape)}")
+    if a.dim() != 4 or a.shape[1] != 3:
+        raise ValueError(f"expected [T, 3, H, W], got {tuple(a.shape)}")
+
+
+def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
+    if border <= 0:
+        return x
+    if 2 * border >= min(x.shape[-2:]):
+        raise ValueError(f"crop_border={border} leaves nothing of {tuple(x.shape[-2:])}")
+    return x[..., border:-border, border:-border]
+
+
+def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
+    """BT.601 luma on a 0..255 scale (16..235), ``[T, 3, H, W] -> [T, H, W]``, float64."""
+    x = x.to(torch.float64)
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    return 16.0 + _Y_WEIGHTS[0] * r + _Y_WEIGHTS[1] * g + _Y_WEIGHTS[2] * b
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor, *, y_only: bool, crop_border: int = 0) -> float:
+    """Mean over frames of per-frame PSNR in dB; ``inf`` if every frame is identical.
+
+    With ``y_only`` the error is measured on BT.601 luma (peak 255), otherwise on RGB
+    (peak 1, all three channels pooled per frame).
+    """
+    _check_pair(a, b)
+    a, b = _crop(a, crop_border), _crop(b, crop_border)
+    if y_only:
+        diff, peak = rgb_to_y(a) - rgb_to_y(b), 255.0
+    else:
+        diff, peak = a.to(torch.float64) - b.to(torch.float64), 1.0
+    mse = diff.pow(2).flatten(1).mean(dim=1)
+    per_frame = [math.inf if m == 0 else 10.0 * math.log10(peak * peak / m) for m in mse.tolist()]
+    return sum(per_frame) / len(per_frame)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    coords = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(coords**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return torch.outer(g, g)[None, None]
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, *, crop_border: int = 0) -> float:
+    """Mean over frames of SSIM on Y (Wang et al. 2004: 11x11 Gaussian, sigma 1.5,
+    K1=0.01, K2=0.03, L=255, 'valid' filtering as in the reference MATLAB code)."""
+    _check_pair(a, b)
+    a, b = _crop(a, crop_border), _crop(b, crop_border)
+    if min(a.shape[-2:]) < 11:
+        raise ValueError("SSIM needs frames of at least 11x11 pixels")
+    x, y = rgb_to_y(a)[:, None], rgb_to_y(b)[:, None]
+    win = _gaussian_window()
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(t, win)
+
+    mu_x, mu_y = blur(x), blur(y)
+    var_x = blur(x * x) - mu_x**2
+    var_y = blur(y * y) - mu_y**2
+    cov = blur(x * y) - mu_x * mu_y
+    num = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
+    den = (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+    return float((num / den).flatten(1).mean(dim=1).mean())
+
+
+def _frame_deltas(x: torch.Tensor) -> torch.Tensor:
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"expected [T, 3, H, W], got {tuple(x.shape)}")
+    if x.shape[0] < 2:
+        raise ValueError("temporal metrics need at least 2 frames")
+    y = rgb_to_y(x)
+    return y[1:] - y[:-1]
+
+
+def flicker(restored: torch.Tensor, reference: torch.Tensor, *, crop_border: int = 0) -> float:
+    """Temporal consistency error against the reference (lower is better).
+
+    Mean over t of mean |(x[t+1] - x[t]) - (r[t+1] - r[t])| on Y (0..255 scale): it is zero
+    when the restored clip changes between frames exactly as the reference does, and grows
+    with flicker (changes the reference lacks) and with missing motion.
+    """
+    _check_pair(restored, reference)
+    restored, reference = _crop(restored, crop_border), _crop(reference, crop_border)
+    err = (_frame_deltas(restored) - _frame_deltas(reference)).abs()
+    return float(err.flatten(1).mean(dim=1).mean())
+
+
+def temporal_diff(x: torch.Tensor, *, crop_border: int = 0) -> float:
+    """Mean |x[t+1] - x[t]| on Y (0..255 scale): how much a clip changes per frame."""
+    return float(_frame_deltas(_crop(x, crop_border)).abs().mean())
+
+
+def evaluate(restored: torch.Tensor, reference: torch.Tensor, *, crop_border: int = 0) -> dict[str, float]:
+    """All metrics of ``restored`` against ``reference`` as plain floats."""
+    out = {
+        "psnr_y": psnr(restored, reference, y_only=True, crop_border=crop_border),
+        "psnr_rgb": psnr(restored, reference, y_only=False, crop_border=crop_border),
+        "ssim": ssim(restored, reference, crop_border=crop_border),
+    }
+    if restored.shape[0] >= 2:
+        out["flicker"] = flicker(restored, reference, crop_border=crop_border)
+        out["temporal_diff"] = temporal_diff(restored, crop_border=crop_border)
+        out["temporal_diff_ref"] = temporal_diff(reference, crop_border=crop_border)
+    return out

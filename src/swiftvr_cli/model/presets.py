@@ -1,0 +1,39 @@
+"""Named model sizes, in a table (not an if/elif chain).
+
+`official` is the Wan2.2-TI2V-5B SwiftVR release (for random-weight
+benchmarks); `tiny` is our embedded default, sized to restore 640x360 at
+interactive speed on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+from .config import DiTConfig, ReAEConfig, SwiftVRConfig
+
+PRESETS: dict[str, SwiftVRConfig] = {
+    "official": SwiftVRConfig(),
+    "tiny": SwiftVRConfig(
+        dit=DiTConfig(
+            num_attention_heads=2, attention_head_dim=32, ffn_dim=128, text_dim=16, freq_dim=32,
+            num_layers=2, in_channels=16, out_channels=16, window=(16, 16),
+        ),
+        reae=ReAEConfig(
+            latent_channels=16, encoder_width=16, decoder_widths=(32, 24, 16), decoder_out_width=16,
+            residual=True,  # predict a correction on top of the bilinear-upscaled input
+            lq_skip_channels=8,  # full-resolution input detail reaches the decoder directly
+        ),
+    ),
+    "test": SwiftVRConfig(  # toy size for unit tests
+        dit=DiTConfig(
+            num_attention_heads=2, attention_head_dim=12, ffn_dim=48, text_dim=32, freq_dim=16,
+            num_layers=2, window=(4, 4),
+        ),
+        reae=ReAEConfig(decoder_widths=(24, 20, 16)),
+    ),
+}
+
+
+def preset(name: str) -> SwiftVRConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown model preset {name!r}; choose from {', '.join(PRESETS)}") from None

@@ -1,0 +1,36 @@
+"""The boundary between the pipeline and any model: `restore_chunk`.
+
+The pipeline only knows chunks of RGB frames in and restored frames out; the
+model keeps its own cross-chunk state. Any model with the same
+`restore_chunk(frames, kind, state, size=, clip_len=, overlap=)` drops in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, output_size
+
+
+@dataclass
+class ChunkRestorer:
+    """A model bound to one video's settings (output size, chunk length, overlap)."""
+
+    model: SwiftVR
+    out_size: tuple[int, int]  # (H, W) of the restored frames
+    clip_len: int = 24
+    overlap: int = 0
+
+    @classmethod
+    def for_input(cls, model: SwiftVR, height: int, width: int, scale: float, clip_len: int, overlap: int = 0) -> "ChunkRestorer":
+        return cls(model, output_size(height, width, scale), clip_len, overlap)
+
+    def new_state(self) -> RestoreState:
+        return RestoreState()
+
+    def restore_chunk(self, frames: torch.Tensor, kind: ChunkKind, state: RestoreState) -> tuple[torch.Tensor, RestoreState]:
+        """frames [T, 3, h, w] on the 0..255 scale -> restored [T', 3, H, W] in [0, 1]."""
+        with torch.inference_mode():
+            return self.model.restore_chunk(frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap)

@@ -1,0 +1,166 @@
+"""decode -> chunk (+ colour conversion) -> restore -> encode, in four threads.
+
+Frames are streamed; at any time the pipeline holds at most a few chunks
+(the queue bounds), so a 10-hour video needs the memory of a 10-second one.
+Output frame i is input frame i restored and gets input frame i's timestamp.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from ..io import EncodeOptions, VideoReader, VideoWriter, frames_to_rgb
+from ..model.swiftvr import ChunkKind, SwiftVR
+from .chunker import Chunker
+from .restorer import ChunkRestorer
+from .stages import END, StageGroup, StageTimes
+
+
+@dataclass
+class RestoreSettings:
+    scale: float = 4.0
+    clip_len: int = 24
+    overlap: int = 0
+    stream: int | None = None  # video stream index of the input
+    queue_size: int = 2  # chunks in flight between two stages
+    overwrite: bool = False
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+
+
+@dataclass
+class RestoreSummary:
+    input: str
+    output: str
+    frames: int
+    seconds: float
+    fps: float
+    input_size: tuple[int, int]
+    output_size: tuple[int, int]
+    stage_seconds: dict[str, float]
+    notes: list[str]
+
+    def as_dict(self) -> dict:
+        return {
+            "input": self.input,
+            "output": self.output,
+            "frames": self.frames,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.fps, 3),
+            "input_size": list(self.input_size),
+            "output_size": list(self.output_size),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class _ChunkJob:
+    kind: ChunkKind
+    rgb: torch.Tensor  # [T, 3, h, w] on the 0..255 scale, padding frames included
+    pts: list[int | None]  # of the real frames only
+
+
+def restore_video(
+    model: SwiftVR,
+    source: str,
+    target: str,
+    settings: RestoreSettings,
+    on_progress: Callable[[int, int | None], None] | None = None,
+    on_start: Callable[[object], None] | None = None,
+) -> RestoreSummary:
+    """Restore one video (file, image sequence or '-' pipe) into `target`."""
+    start = time.perf_counter()
+    times = StageTimes()
+    group = StageGroup()
+    frames_q = group.channel(settings.clip_len + 8)
+    chunks_q = group.channel(settings.queue_size)
+    restored_q = group.channel(settings.queue_size)
+    device = model.device
+
+    with VideoReader(source, settings.stream) as reader:
+        info = reader.info
+        if on_start is not None:
+            on_start(info)
+        restorer = ChunkRestorer.for_input(model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap)
+        out_h, out_w = restorer.out_size
+        writer = VideoWriter(target, width=out_w, height=out_h, source=info, options=settings.encode, overwrite=settings.overwrite)
+        written = [0]
+
+        def decode() -> None:
+            frames = iter(reader)
+            while True:
+                with times.timer("decode"):
+                    frame = next(frames, END)
+                frames_q.put(frame)
+                if frame is END:
+                    return
+
+        def chunk() -> None:
+            chunker = Chunker(settings.clip_len)
+
+            def send(ready) -> None:
+                for c in ready:
+                    real = c.real_items
+                    with times.timer("colour"):
+                        rgb = frames_to_rgb(real, info, device)
+                        if c.padding:
+                            rgb = torch.cat([rgb, rgb[-1:].expand(c.padding, -1, -1, -1)])
+                    chunks_q.put(_ChunkJob(c.kind, rgb, [f.pts for f in real]))
+
+            for frame in frames_q:
+                send(chunker.push(frame))
+            send(chunker.finish())
+            chunks_q.put(END)
+
+        def restore() -> None:
+            state = restorer.new_state()
+            for job in chunks_q:
+                with times.timer("model"):
+                    out, state = restorer.restore_chunk(job.rgb, job.kind, state)
+                    out = out.float().cpu()
+                restored_q.put((out, job.pts))
+            restored_q.put(END)
+
+        def encode() -> None:
+            pending_pts: collections.deque = collections.deque()
+            for out, pts in restored_q:
+                pending_pts.extend(pts)
+                count = min(len(pending_pts), out.shape[0])  # frames past the real ones are padding
+                if count:
+                    batch_pts = [pending_pts.popleft() for _ in range(count)]
+                    with times.timer("encode"):
+                        writer.write(out[:count], batch_pts)
+                    written[0] += count
+                    if on_progress is not None:
+                        on_progress(written[0], info.frame_count)
+
+        try:
+            for name, fn in (("decode", decode), ("chunk", chunk), ("restore", restore), ("encode", encode)):
+                group.start(name, fn)
+            group.join()
+            if written[0] == 0:
+                from ..io import InputError
+
+                raise InputError(f"no video frames could be decoded from '{source}'")
+            with times.timer("encode"):
+                writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    seconds = time.perf_counter() - start
+    return RestoreSummary(
+        input=source,
+        output=target,
+        frames=written[0],
+        seconds=seconds,
+        fps=written[0] / seconds if seconds > 0 else 0.0,
+        input_size=(info.width, info.height),
+        output_size=(out_w, out_h),
+        stage_seconds=dict(times.seconds),
+        notes=list(getattr(writer, "notes", [])),
+    )

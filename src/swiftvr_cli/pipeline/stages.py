@@ -1,0 +1,126 @@
+"""Threads joined by bounded queues, with one shared cancel flag.
+
+Each stage is a plain function that reads from its input channel and writes
+to its output channel. Memory is bounded by the channel sizes, not by the
+video length. The first exception in any stage sets the cancel flag; every
+blocked get/put notices it within a fraction of a second, so no thread hangs,
+and the runner re-raises that one error.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+POLL_S = 0.05
+END = object()  # end-of-stream sentinel, passed from stage to stage
+
+
+class Cancelled(Exception):
+    """Raised inside a stage when another stage failed or the user interrupted."""
+
+
+class Channel:
+    """A bounded queue whose blocking calls give up when the pipeline is cancelled."""
+
+    def __init__(self, maxsize: int, cancel: threading.Event) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, maxsize))
+        self._cancel = cancel
+
+    def put(self, item: Any) -> None:
+        while True:
+            if self._cancel.is_set():
+                raise Cancelled()
+            try:
+                self._queue.put(item, timeout=POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> Any:
+        while True:
+            if self._cancel.is_set():
+                raise Cancelled()
+            try:
+                return self._queue.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+
+    def __iter__(self):
+        """Items until the END sentinel."""
+        while (item := self.get()) is not END:
+            yield item
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent working (not waiting) per stage, for `bench` and --json."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, name: str, seconds: float) -> None:
+        with self.lock:
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+    def timer(self, name: str) -> "_Timer":
+        return _Timer(self, name)
+
+
+class _Timer:
+    def __init__(self, times: StageTimes, name: str) -> None:
+        self.times, self.name = times, name
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.times.add(self.name, time.perf_counter() - self.start)
+
+
+class StageGroup:
+    """Runs stage functions in threads; the first failure cancels all of them."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.error: BaseException | None = None
+        self.failed_stage: str | None = None
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def channel(self, maxsize: int) -> Channel:
+        return Channel(maxsize, self.cancel)
+
+    def start(self, name: str, fn: Callable[[], None]) -> None:
+        def body() -> None:
+            try:
+                fn()
+            except Cancelled:
+                pass
+            except BaseException as exc:  # noqa: BLE001 - reported once by join()
+                with self._lock:
+                    if self.error is None:
+                        self.error, self.failed_stage = exc, name
+                self.cancel.set()
+
+        thread = threading.Thread(target=body, name=f"swiftvr-{name}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def join(self, grace_s: float = 5.0) -> None:
+        """Wait for all stages; re-raise the first error (or KeyboardInterrupt)."""
+        try:
+            for thread in self._threads:
+                while thread.is_alive():
+                    thread.join(timeout=POLL_S)
+        except KeyboardInterrupt:
+            self.cancel.set()
+            deadline = time.monotonic() + grace_s
+            for thread in self._threads:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            raise
+        if self.error is not None:
+            raise self.error

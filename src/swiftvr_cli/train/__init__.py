@@ -1,0 +1,1 @@
+"""Training-side tools: synthetic degradations and clip datasets."""

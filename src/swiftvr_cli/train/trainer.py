@@ -1,0 +1,248 @@
+"""Training the embedded default model on CPU or CUDA, resumable.
+
+A training clip of T frames runs through the real chunk path (a FIRST chunk
+of T frames: encode, one DiT step, decode with the 3-frame decoder delay), so
+the trained model is exactly what `swiftvr restore` runs. The loss is
+Charbonnier on the frames plus a temporal term on consecutive-frame
+differences, which keeps the output from flickering more than the truth.
+
+Checkpoints are safetensors (model + optimizer tensors) beside a JSON of
+scalars: no pickle, and a killed run resumes from the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from ..model.loading import random_model, save_embedded
+from ..model.presets import preset
+from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR
+from .data import ClipSampler, make_split, validation_clips
+from .degrade import DegradeConfig, degrade_clip, degrade_fixed
+
+
+@dataclass
+class TrainConfig:
+    preset: str = "tiny"
+    data_dir: str = "../shared/data"
+    run_dir: str = "runs/tiny"
+    steps: int = 6000
+    batch: int = 4
+    clip_len: int = 12  # frames per training clip (multiple of 4): 3 latents, 9 supervised frames
+    patch: int = 128  # HR patch side (multiple of 32)
+    scales: dict[int, float] = field(default_factory=lambda: {4: 0.5, 2: 0.25, 1: 0.25})  # scale -> probability
+    lr: float = 1e-3
+    min_lr: float = 5e-5
+    warmup: int = 200
+    temporal_weight: float = 0.5
+    seed: int = 0
+    checkpoint_every: int = 200
+    eval_every: int = 500
+    time_budget_s: float | None = None  # stop (with a checkpoint) after this long
+    threads: int | None = None
+    device: str = "cpu"
+
+
+def charbonnier(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    return torch.sqrt((a - b) ** 2 + eps * eps).mean()
+
+
+def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -> torch.Tensor:
+    """Frames [B, T, 3, H, W]: pixel Charbonnier + consecutive-difference Charbonnier."""
+    loss = charbonnier(out, target)
+    if temporal_weight and out.shape[1] > 1:
+        loss = loss + temporal_weight * charbonnier(out[:, 1:] - out[:, :-1], target[:, 1:] - target[:, :-1])
+    return loss
+
+
+def run_clip(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """LQ clip [B, T, 3, h, w] in [0, 1] -> restored [B, T-3, 3, H, W] (frames 0..T-4)."""
+    clip_len = lq01.shape[1] - 4
+    out, _ = model.restore_chunk(lq01 * 255.0, ChunkKind.FIRST, RestoreState(), size=size, clip_len=clip_len)
+    return out
+
+
+def init_for_restoration(model: SwiftVR) -> None:
+    """Start as the identity on top of the bilinear upscale: never worse than interpolation at step 0."""
+    last = model.reae.decoder[-1]
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.zeros_(last.bias)
+    if model.transformer is not None:
+        torch.nn.init.zeros_(model.transformer.proj_out.weight)
+        torch.nn.init.zeros_(model.transformer.proj_out.bias)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+@torch.no_grad()
+def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=("x4", "crf35")) -> dict[str, float]:
+    """Mean PSNR-Y gain over the plain baseline (bicubic upscale / the compressed input)."""
+    from ..metrics import psnr
+
+    model.eval()
+    result: dict[str, float] = {}
+    for task in tasks:
+        gains, psnrs = [], []
+        for _, clip in clips:
+            lq = degrade_fixed(clip, task)
+            size = tuple(clip.shape[-2:])
+            out = run_clip(model, lq[None], size)[0]
+            target = clip[: out.shape[0]]
+            base = F.interpolate(lq, size=size, mode="bicubic", align_corners=False).clamp(0, 1)[: out.shape[0]]
+            ours = psnr(out.float(), target, y_only=True)
+            psnrs.append(ours)
+            gains.append(ours - psnr(base, target, y_only=True))
+        result[f"{task}_psnr_y"] = sum(psnrs) / len(psnrs)
+        result[f"{task}_gain_db"] = sum(gains) / len(gains)
+    model.train()
+    return result
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print) -> None:
+        self.cfg = cfg
+        self.log = log
+        self.run_dir = Path(cfg.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.device = torch.device(cfg.device)
+        self.model = random_model(preset(cfg.preset), self.device, torch.float32, seed=cfg.seed)
+        init_for_restoration(self.model)
+        self.model.train().requires_grad_(True)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+        train_sources, _ = make_split(cfg.data_dir)
+        self.sampler = ClipSampler(train_sources, cfg.clip_len, cfg.patch, cfg.seed)
+        self.step = 0
+        self.history: list[dict] = []
+        self.best: float | None = None
+        self._resume()
+
+    # -- checkpoints -------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "checkpoint.safetensors"
+
+    def save_checkpoint(self) -> None:
+        tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        state = self.opt.state_dict()
+        for index, slots in state["state"].items():
+            for name, value in slots.items():
+                tensors[f"optim.{index}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
+        tensors["rng"] = self.generator.get_state()
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        save_file(tensors, str(tmp))
+        tmp.replace(self.checkpoint_path)
+        meta = {"step": self.step, "best": self.best, "history": self.history, "config": asdict(self.cfg)}
+        (self.run_dir / "checkpoint.json").write_text(json.dumps(meta, indent=1))
+
+    def _resume(self) -> None:
+        if not self.checkpoint_path.exists():
+            return
+        tensors = load_file(str(self.checkpoint_path))
+        meta = json.loads((self.run_dir / "checkpoint.json").read_text())
+        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        state = self.opt.state_dict()
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, index, name = key.split(".", 2)
+                state["state"].setdefault(int(index), {})[name] = value
+        self.opt.load_state_dict(state)
+        self.generator.set_state(tensors["rng"])
+        self.step, self.best, self.history = meta["step"], meta["best"], meta["history"]
+        self.log(f"resumed from step {self.step}")
+
+    # -- training ------------------------------------------------------------
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int]]:
+        scales, probs = zip(*self.cfg.scales.items())
+        scale = scales[int(torch.multinomial(torch.tensor(probs), 1, generator=self.generator))]
+        hq = torch.stack([self.sampler.sample(self.generator) for _ in range(self.cfg.batch)])
+        lq = torch.stack([degrade_clip(c, DegradeConfig(scale=scale), self.generator) for c in hq])
+        return hq, lq, tuple(hq.shape[-2:])
+
+    def train_step(self) -> float:
+        hq, lq, size = self._batch()
+        for group in self.opt.param_groups:
+            group["lr"] = lr_at(self.step, self.cfg)
+        out = run_clip(self.model, lq.to(self.device), size)
+        loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        self.step += 1
+        return float(loss)
+
+    def export(self, json_path: Path, metrics: dict) -> None:
+        export = random_model(preset(self.cfg.preset))
+        export.load_state_dict(self.model.state_dict())
+        export.prompt_emb = self.model.prompt_emb.detach().cpu()
+        save_embedded(export, json_path, {"training": {"steps": self.step, "config": asdict(self.cfg)}, "validation": metrics})
+
+    def fit(self, on_step: Callable[[int, float], None] | None = None) -> None:
+        started = time.monotonic()
+        val = validation_clips(self.cfg.data_dir)
+        running = None
+        while self.step < self.cfg.steps:
+            loss = self.train_step()
+            running = loss if running is None else 0.98 * running + 0.02 * loss
+            if on_step:
+                on_step(self.step, running)
+            if self.step % 20 == 0:
+                self.history.append({"step": self.step, "loss": running})
+            if self.step % self.cfg.eval_every == 0 or self.step == self.cfg.steps:
+                metrics = validate(self.model, val)
+                self.history.append({"step": self.step, **metrics})
+                score = metrics["x4_gain_db"] + metrics["crf35_gain_db"]
+                self.log(f"step {self.step}: loss {running:.4f} " + " ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+                if self.best is None or score > self.best:
+                    self.best = score
+                    self.export(self.run_dir / "best.json", metrics)
+            if self.step % self.cfg.checkpoint_every == 0:
+                self.save_checkpoint()
+                self.plot()
+            if self.cfg.time_budget_s and time.monotonic() - started > self.cfg.time_budget_s:
+                self.log(f"time budget reached at step {self.step}")
+                break
+        self.save_checkpoint()
+        self.plot()
+
+    def plot(self) -> None:
+        """Loss and validation curves as PNG (skipped if matplotlib is missing)."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return
+        losses = [(h["step"], h["loss"]) for h in self.history if "loss" in h]
+        gains = [(h["step"], h["x4_gain_db"], h["crf35_gain_db"]) for h in self.history if "x4_gain_db" in h]
+        fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+        if losses:
+            a.plot(*zip(*losses))
+        a.set(title="training loss", xlabel="step", yscale="log")
+        if gains:
+            s, g4, g1 = zip(*gains)
+            b.plot(s, g4, label="x4 vs bicubic")
+            b.plot(s, g1, label="crf35 vs input")
+            b.legend()
+        b.set(title="validation PSNR-Y gain (dB)", xlabel="step")
+        fig.tight_layout()
+        fig.savefig(self.run_dir / "curves.png", dpi=80)
+        plt.close(fig)
