@@ -202,6 +202,70 @@ def info(
     run_guarded(debug, body)
 
 
+@app.command()
+def bench(
+    res: Annotated[str, typer.Option(help="Output resolutions: 360p,540p,720p,1080p,1440p,4k or WxH list.")] = "360p",
+    chunk: Annotated[str, typer.Option(help="Chunk sizes to sweep, e.g. 8,16,24,32.")] = "24",
+    scale: Annotated[float, typer.Option(help="Upscale factor (input = output / scale).")] = 4.0,
+    chunks: Annotated[int, typer.Option(help="Timed chunks per setting (after one warm-up chunk).")] = 2,
+    weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded).")] = None,
+    random_weights: Annotated[Optional[str], typer.Option("--random-weights", help="Benchmark a preset (official, tiny) or config json with random weights.")] = None,
+    device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
+    dtype: Annotated[DType, typer.Option(help="Compute dtype.")] = DType.auto,
+    end_to_end: Annotated[bool, typer.Option("--e2e/--model-only", help="Also time decode + restore + encode.")] = True,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write results as JSON here.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Write a PNG plot here.")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Sweep resolution x chunk size: model FPS, end-to-end FPS, per-part time, peak memory."""
+
+    def body():
+        import torch
+
+        from .bench.report import plot_results, results_table
+        from .bench.sweep import environment, parse_ints, parse_resolutions, results_json, run_sweep
+        from .model.loading import load_model, random_model
+        from .model.presets import PRESETS, preset
+
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            resolutions, chunk_sizes = parse_resolutions(res), parse_ints(chunk)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if any(c <= 0 or c % 4 for c in chunk_sizes):
+            raise UsageError("--chunk values must be positive multiples of 4")
+        dev = resolve_device(device)
+        torch_dtype = resolve_dtype(dtype, dev)
+        if random_weights:
+            if random_weights in PRESETS:
+                cfg = preset(random_weights)
+            else:
+                from .model.config import SwiftVRConfig
+
+                cfg = SwiftVRConfig.from_json_dict(json.loads(Path(random_weights).read_text()))
+            model, label = random_model(cfg, dev, torch_dtype), f"random:{random_weights}"
+        else:
+            model, label = load_model(weights, dev, torch_dtype), weights or "embedded default"
+        env = environment(model, torch_dtype, label)
+        err.print(f"bench on {env['device']} ({env['dtype']}, {env['parameters']:,} parameters, {label})", highlight=False)
+        results = run_sweep(
+            model, resolutions, chunk_sizes, scale, chunks, end_to_end,
+            on_result=lambda r: err.print(f"  {r.resolution} chunk {r.chunk}: {r.status} model {r.model_fps or 0:.2f} fps", highlight=False),
+        )  # fmt: skip
+        Console().print(results_table(results, f"swiftvr bench: {env['device']}, {env['dtype']}, scale {scale}"))
+        settings = {"scale": scale, "chunks": chunks, "end_to_end": end_to_end}
+        if json_path:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(results_json(env, results, settings), indent=2) + "\n")
+            err.print(f"wrote {json_path}", highlight=False)
+        if plot:
+            plot_results(results, plot, env["device"])
+
+    run_guarded(debug, body)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

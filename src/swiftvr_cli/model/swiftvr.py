@@ -9,6 +9,8 @@ The chunk protocol (which latents the DiT sees, RoPE offsets, the decoder's
 from __future__ import annotations
 
 import enum
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -38,6 +40,22 @@ class RestoreState:
     previous_latents: torch.Tensor | None = None  # last encoder latents of the previous chunk
     frames_decoded: int = 0
     lq_tail: torch.Tensor | None = None  # last DECODER_DELAY prepared input frames (residual models)
+    timings: dict[str, float] | None = None  # per-part seconds, filled when a benchmark asks
+
+
+@contextmanager
+def timed(state: RestoreState, name: str, device: torch.device):
+    """Accumulate the seconds of one model part (synchronising CUDA) when timing is on."""
+    if state.timings is None:
+        yield
+        return
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    yield
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    state.timings[name] = state.timings.get(name, 0.0) + time.perf_counter() - start
 
 
 def output_size(height: int, width: int, scale: float) -> tuple[int, int]:
@@ -131,14 +149,17 @@ class SwiftVR(nn.Module):
         """
         n = clip_len // 4
         batched = frames.dim() == 5
-        x = prepare_frames((frames if batched else frames[None]).to(self.device), size, self.cfg.pad_multiple, self.dtype)
+        device = self.device
+        with timed(state, "prepare", device):
+            x = prepare_frames((frames if batched else frames[None]).to(device), size, self.cfg.pad_multiple, self.dtype)
         if kind is ChunkKind.LAST:
             x = torch.cat([x, x[:, -1:].expand(-1, DECODER_DELAY, -1, -1, -1)], dim=1)  # 4b+1 -> 4b+4
         if x.shape[1] % ReAE.TEMPORAL:
-            raise ValueError(f"{kind.value} chunk of {frames.shape[0]} frames breaks the chunk protocol")
+            raise ValueError(f"{kind.value} chunk of {frames.shape[-4]} frames breaks the chunk protocol")
 
         # 1. encode (causal; memory blocks carry state across chunks)
-        latents = self.reae.encode(x, state.encoder)
+        with timed(state, "reae_encode", device):
+            latents = self.reae.encode(x, state.encoder)
         k = latents.shape[1]
 
         # 2. one DiT step, with the release's context rules
@@ -149,11 +170,14 @@ class SwiftVR(nn.Module):
             else:
                 context = latents.new_zeros(latents.shape[0], p, *latents.shape[2:])
             offset = max(0, state.latents_seen - p)
-            restored = self._dit(torch.cat([context, latents], dim=1), offset)[:, -k:]
+            keep_from = -k
         else:
             o = min(overlap, 0 if state.previous_latents is None else state.previous_latents.shape[1])
             context = state.previous_latents[:, -o:] if o else latents[:, :0]
-            restored = self._dit(torch.cat([context, latents], dim=1), state.latents_seen - o)[:, o:]
+            offset = state.latents_seen - o
+            keep_from = context.shape[1]
+        with timed(state, "dit", device):
+            restored = self._dit(torch.cat([context, latents], dim=1), offset)[:, keep_from:]
         keep = max(n, overlap)
         state.previous_latents = latents[:, -keep:] if keep else None
         state.latents_seen += k
@@ -165,7 +189,8 @@ class SwiftVR(nn.Module):
             history = torch.cat([tail, x], dim=1)
             lq = history[:, : x.shape[1]]
             state.lq_tail = history[:, -DECODER_DELAY:]
-        out = self.reae.decode(restored, state.decoder, lq)
+        with timed(state, "reae_decode", device):
+            out = self.reae.decode(restored, state.decoder, lq)
         if state.frames_decoded == 0:
             out = out[:, DECODER_DELAY:]
         state.frames_decoded += restored.shape[1] * ReAE.TEMPORAL

@@ -1,0 +1,179 @@
+"""Encoding RGB batches into a media container (file or stdout).
+
+Timing is copied from the source: its time base, frame rate and each
+frame's pts (so variable frame rate survives). Rotation, colour tags and
+sample aspect ratio are copied too. RGB -> Y'CbCr happens once per batch
+in torch; the integer planes are then copied into PyAV frames.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import av
+import torch
+
+from .colour import rgb_to_planes
+from .encoders import DEFAULT_FPS, EncoderPlan, encoder_error, plan_encoder
+from .errors import BrokenPipe, OutputError, describe_av_error
+from .options import EncodeOptions
+from .pixfmt import planes_to_frame
+from .probe import VideoInfo
+from .sidestreams import SideStreams
+from .stdio import PipeWriter, is_broken_pipe
+
+Y4M = "yuv4mpegpipe"
+
+
+class ContainerSink:
+    """Owns one output container; ``close`` finalises it, ``abort`` just closes it."""
+
+    def __init__(
+        self,
+        file: str | PipeWriter,
+        *,
+        container_format: str | None,
+        width: int,
+        height: int,
+        source: VideoInfo,
+        options: EncodeOptions,
+        notes: list[str],
+        side_source: str | None,
+    ) -> None:
+        self._pipe = file if isinstance(file, PipeWriter) else None
+        self._label = "stdout" if self._pipe else repr(file)
+        self.width, self.height = width, height
+        self.frames_written = 0
+        self._notes = notes
+        self._side: SideStreams | None = None
+        y4m = container_format == Y4M
+        self._plan: EncoderPlan = plan_encoder(
+            options, source, width, height, force_codec="rawvideo" if y4m else None, notes=notes
+        )
+        self._fps = source.fps or DEFAULT_FPS
+        # y4m stores one constant rate, expressed as its time base.
+        self._time_base = 1 / self._fps if y4m else source.time_base
+        self._source_time_base = source.time_base
+        self._index_pts = y4m
+        self._last_pts: int | None = None
+        try:
+            self._container = av.open(file, "w", format=container_format)
+        except (av.FFmpegError, OSError, ValueError) as error:
+            raise self._error("cannot create output", error) from None
+        try:
+            self._stream = self._add_video_stream(source)
+            if side_source is not None and options.copy_streams:
+                self._side = SideStreams(self._container, side_source, notes)
+            self._container.start_encoding()
+        except OutputError:
+            self.abort()
+            raise
+        except (av.FFmpegError, OSError, ValueError) as error:
+            self.abort()
+            if is_broken_pipe(error) or (self._pipe and self._pipe.broken):
+                raise BrokenPipe("output pipe closed by the reader") from None
+            raise encoder_error(self._plan.codec, describe_av_error(error)) from None
+
+    def _error(self, what: str, error: BaseException) -> OutputError:
+        if is_broken_pipe(error) or (self._pipe is not None and self._pipe.broken):
+            return BrokenPipe("output pipe closed by the reader")
+        return OutputError(f"{what} {self._label}: {describe_av_error(error)}")
+
+    def _add_video_stream(self, source: VideoInfo) -> av.video.stream.VideoStream:
+        plan = self._plan
+        try:
+            stream = self._container.add_stream(plan.codec, rate=self._fps)
+        except ValueError:
+            fmt = self._container.format.name
+            raise OutputError(f"the {fmt} container cannot hold {plan.codec} video; pick another codec or file type") from None
+        stream.width, stream.height = self.width, self.height
+        stream.pix_fmt = plan.layout.pix_fmt
+        stream.time_base = self._time_base
+        ctx = stream.codec_context
+        ctx.time_base = self._time_base
+        ctx.framerate = self._fps
+        colour = plan.colour
+        ctx.color_range = colour.color_range
+        ctx.colorspace = colour.colorspace
+        ctx.color_primaries = colour.color_primaries
+        ctx.color_trc = colour.color_trc
+        if source.sample_aspect_ratio:
+            ctx.sample_aspect_ratio = source.sample_aspect_ratio
+        if plan.codec_options:
+            stream.options = dict(plan.codec_options)
+        if source.rotation:
+            stream.set_display_rotation(source.rotation)
+        return stream
+
+    def _next_pts(self, pts: int | None) -> int:
+        """Source pts, or index/fps when unknown; nudged forward if not increasing."""
+        index = self.frames_written
+        if self._index_pts:
+            value = index
+        elif pts is None:
+            value = round(index / (self._fps * self._time_base))
+        else:
+            value = pts
+        if self._last_pts is not None and value <= self._last_pts:
+            if not any(n.startswith("non-increasing") for n in self._notes):
+                self._notes.append(f"non-increasing timestamps from frame {index}; shifted to keep order")
+            value = self._last_pts + 1
+        self._last_pts = value
+        return value
+
+    def write(self, rgb01: torch.Tensor, pts: Sequence[int | None]) -> None:
+        """Encode a [T,3,H,W] batch in [0,1] with one pts per frame."""
+        colour, layout = self._plan.colour, self._plan.layout
+        y, u, v = rgb_to_planes(
+            rgb01,
+            matrix=colour.matrix,
+            full_range=colour.full_range,
+            bit_depth=layout.bit_depth,
+            subsampling="420" if layout.layout == "yuv420" else "444",
+        )
+        planes = [p.cpu().numpy().astype(layout.dtype, copy=False) for p in (y, u, v)]
+        try:
+            for i in range(rgb01.shape[0]):
+                frame = planes_to_frame([p[i] for p in planes], layout.pix_fmt, self.width, self.height)
+                frame.pts = self._next_pts(pts[i])
+                frame.time_base = self._time_base
+                frame.color_range = colour.color_range
+                frame.colorspace = colour.colorspace
+                frame.color_primaries = colour.color_primaries
+                frame.color_trc = colour.color_trc
+                self._mux_video(self._stream.encode(frame))
+                self.frames_written += 1
+        except (av.FFmpegError, OSError) as error:
+            raise self._error("cannot encode to", error) from None
+
+    def _mux_video(self, packets: list[av.Packet]) -> None:
+        for packet in packets:
+            if self._side is not None:
+                stamp = packet.dts if packet.dts is not None else packet.pts
+                if stamp is not None:
+                    self._side.feed_until(float(stamp * packet.time_base))
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        """Flush the encoder and side streams, write the trailer."""
+        try:
+            self._mux_video(self._stream.encode(None))
+            if self._side is not None:
+                self._side.finish()
+                self._side = None
+            self._container.close()
+        except (av.FFmpegError, OSError) as error:
+            self.abort()
+            raise self._error("cannot finish", error) from None
+
+    def abort(self) -> None:
+        """Release everything without caring about the output's state."""
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+        container = getattr(self, "_container", None)
+        if container is not None:
+            try:
+                container.close()
+            except Exception:  # already broken; nothing useful to report
+                pass
