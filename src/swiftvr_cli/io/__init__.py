@@ -7,17 +7,20 @@ one-line messages meant for users.
 
 from .colour import planes_to_rgb, rgb_to_planes
 from .decode import VideoReader, frames_to_rgb
+from .encode import EncodeOptions, VideoWriter
 from .errors import BrokenPipe, InputError, OutputError
 from .frame import Frame
 from .probe import VideoInfo, probe
 
 __all__ = [
     "BrokenPipe",
+    "EncodeOptions",
     "Frame",
     "InputError",
     "OutputError",
     "VideoInfo",
     "VideoReader",
+    "VideoWriter",
     "frames_to_rgb",
     "planes_to_rgb",
     "probe",

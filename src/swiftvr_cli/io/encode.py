@@ -1,0 +1,139 @@
+"""``VideoWriter``: one front door for file, stdout and PNG-sequence outputs.
+
+Files are written under a hidden temporary name and renamed on ``close``;
+``abort`` (or leaving the ``with`` block by an exception) deletes them, so
+the target path only ever holds a complete output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Sequence
+
+import torch
+
+from .errors import OutputError, describe_av_error
+from .image_sink import ImageSink
+from .options import EncodeOptions
+from .probe import VideoInfo
+from .stdio import PipeWriter
+from .targets import Target, classify, temp_file_for, validate
+from .video_sink import Y4M, ContainerSink
+
+__all__ = ["EncodeOptions", "VideoWriter"]
+
+
+class VideoWriter:
+    """Encode [T,3,H,W] RGB batches in [0,1] to ``target``.
+
+    ``target`` is a media file, "-" for stdout (y4m unless
+    ``options.container_format`` says otherwise), or an image folder / printf
+    pattern for PNGs. ``notes`` collects user-facing remarks (re-encoded
+    audio, odd-size handling, ...).
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        width: int,
+        height: int,
+        source: VideoInfo,
+        options: EncodeOptions | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        if width <= 0 or height <= 0:
+            raise OutputError(f"cannot write a {width}x{height} video")
+        self.options = options or EncodeOptions()
+        self.width, self.height = width, height
+        self.notes: list[str] = []
+        self.target: Target = classify(target)
+        validate(self.target, source, overwrite)
+        self._overwrite = overwrite
+        self._temp: str | None = None
+        self._done = False
+        self._sink = self._open(source)
+
+    def _open(self, source: VideoInfo) -> ContainerSink | ImageSink:
+        kind, opts = self.target.kind, self.options
+        if kind == "images":
+            return ImageSink(self.target, width=self.width, height=self.height, pix_fmt=opts.pix_fmt)
+        side = source.path if source.source_kind == "file" else None
+        common = dict(width=self.width, height=self.height, source=source, options=opts, notes=self.notes, side_source=side)
+        if kind == "stdout":
+            return ContainerSink(PipeWriter(sys.stdout.buffer), container_format=opts.container_format or Y4M, **common)
+        self._temp = temp_file_for(self.target.path)
+        try:
+            return ContainerSink(self._temp, container_format=opts.container_format, **common)
+        except BaseException:
+            self._remove_temp()
+            raise
+
+    @property
+    def frames_written(self) -> int:
+        return self._sink.frames_written
+
+    def write(self, rgb01: torch.Tensor, pts: Sequence[int | None]) -> None:
+        """Encode a batch; ``pts`` are source timestamps (None: derived from the frame rate)."""
+        if self._done:
+            raise OutputError("cannot write: the output is already closed")
+        if rgb01.dim() != 4 or tuple(rgb01.shape[1:]) != (3, self.height, self.width):
+            raise ValueError(f"expected [T,3,{self.height},{self.width}] RGB, got {tuple(rgb01.shape)}")
+        if len(pts) != rgb01.shape[0]:
+            raise ValueError(f"got {len(pts)} timestamps for {rgb01.shape[0]} frames")
+        if isinstance(self._sink, ImageSink):
+            self._sink.write(rgb01)
+        else:
+            self._sink.write(rgb01, pts)
+
+    def close(self) -> None:
+        """Finish the output and move it into place."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._sink.close()
+        except BaseException:
+            self._sink.abort()
+            self._remove_temp()
+            raise
+        if self._temp is not None:
+            self._commit()
+
+    def _commit(self) -> None:
+        final = self.target.path
+        if os.path.exists(final) and not self._overwrite:
+            self._remove_temp()
+            raise OutputError(f"cannot write {final!r}: it appeared while we were encoding; not replacing it")
+        try:
+            os.replace(self._temp, final)
+        except OSError as error:
+            self._remove_temp()
+            raise OutputError(f"cannot move the output into {final!r}: {describe_av_error(error)}") from None
+        self._temp = None
+
+    def abort(self) -> None:
+        """Stop and delete everything written so far."""
+        if self._done:
+            return
+        self._done = True
+        self._sink.abort()
+        self._remove_temp()
+
+    def _remove_temp(self) -> None:
+        if self._temp is not None:
+            try:
+                os.remove(self._temp)
+            except FileNotFoundError:
+                pass
+            self._temp = None
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
