@@ -14,10 +14,10 @@ PRESETS: dict[str, SwiftVRConfig] = {
     "tiny": SwiftVRConfig(
         dit=DiTConfig(
             num_attention_heads=2, attention_head_dim=32, ffn_dim=128, text_dim=16, freq_dim=32,
-            num_layers=2, in_channels=16, out_channels=16, window=(16, 16),
+            num_layers=2, in_channels=32, out_channels=32, window=(16, 16),
         ),
         reae=ReAEConfig(
-            latent_channels=16, encoder_width=16, decoder_widths=(32, 24, 16), decoder_out_width=16,
+            latent_channels=32, encoder_width=16, decoder_widths=(48, 32, 16), decoder_out_width=16,
             residual=True,  # predict a correction on top of the bilinear-upscaled input
             lq_skip_channels=8,  # full-resolution input detail reaches the decoder directly
         ),

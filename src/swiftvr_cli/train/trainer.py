@@ -186,7 +186,7 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.opt.step()
         self.step += 1
-        return float(loss)
+        return loss.item()
 
     def export(self, json_path: Path, metrics: dict) -> None:
         export = random_model(preset(self.cfg.preset))
@@ -196,7 +196,7 @@ class Trainer:
 
     def fit(self, on_step: Callable[[int, float], None] | None = None) -> None:
         started = time.monotonic()
-        val = validation_clips(self.cfg.data_dir)
+        val = validation_clips(self.cfg.data_dir, clip_len=self.cfg.clip_len)
         running = None
         while self.step < self.cfg.steps:
             loss = self.train_step()

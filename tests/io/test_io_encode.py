@@ -1,0 +1,154 @@
+"""VideoWriter: timing, rotation, colour tags, odd sizes, bit depth, encoders."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from tests import media
+from tests.io.io_pipeline import transcode
+
+from swiftvr_cli.io import EncodeOptions, OutputError, VideoReader, VideoWriter, frames_to_rgb, probe
+
+
+def _pts(path: str) -> list[int]:
+    with VideoReader(path) as reader:
+        return [f.pts for f in reader]
+
+
+def test_cfr_round_trip_keeps_pts_count_rotation(cfr_mp4, tmp_path):
+    out = str(tmp_path / "out.mp4")
+    writer = transcode(cfr_mp4, out)
+    assert writer.frames_written == 12
+    src, dst = probe(cfr_mp4), probe(out)
+    assert dst.frame_count == 12 and dst.fps == src.fps and dst.time_base == src.time_base
+    assert dst.rotation == 90
+    assert _pts(out) == _pts(cfr_mp4)
+
+
+def test_vfr_round_trip_keeps_timestamps(vfr_mkv, tmp_path):
+    same = str(tmp_path / "out.mkv")
+    transcode(vfr_mkv, same)
+    assert _pts(same) == media.vfr_pts(12, 25)
+    assert probe(same).is_vfr
+    other = str(tmp_path / "out.mp4")
+    transcode(vfr_mkv, other)
+    assert media.frame_times(other) == pytest.approx([t / 1000 for t in media.vfr_pts(12, 25)], abs=1e-3)
+
+
+def test_rotation_kept_in_matroska(cfr_mp4, tmp_path):
+    out = str(tmp_path / "rot.mkv")
+    transcode(cfr_mp4, out)
+    assert probe(out).rotation == 90
+
+
+def test_missing_pts_follow_the_frame_rate(cfr_mp4, tmp_path):
+    info = probe(cfr_mp4)
+    out = str(tmp_path / "nopts.mp4")
+    with VideoWriter(out, width=64, height=48, source=info, options=EncodeOptions()) as writer:
+        writer.write(torch.rand(5, 3, 48, 64), [None] * 5)
+    assert media.frame_times(out) == pytest.approx([i / 25 for i in range(5)], abs=1e-4)
+
+
+def test_colour_tags_and_range_copied(tmp_path):
+    src = media.make_video(
+        tmp_path / "tagged.mp4", frames=3, options={"x264-params": "colorprim=bt709:transfer=bt709:colormatrix=bt709"}
+    )
+    out = str(tmp_path / "out.mkv")
+    transcode(src, out)
+    info = probe(out)
+    assert (info.colorspace, info.color_primaries, info.color_trc, info.color_range) == (1, 1, 1, 1)
+    assert info.color_matrix == "bt709"
+
+
+def test_identity_round_trip_is_close(tmp_path):
+    src = media.make_video(tmp_path / "q.mkv", frames=3, size=(64, 48), codec="ffv1", pix_fmt="yuv420p")
+    out = str(tmp_path / "q.mp4")
+    transcode(src, out, options=EncodeOptions(crf=0))
+    with VideoReader(src) as a, VideoReader(out) as b:
+        ra, rb = frames_to_rgb(list(a), a.info), frames_to_rgb(list(b), b.info)
+    assert (ra - rb).abs().mean() < 1.0
+
+
+def test_odd_size_333x187_end_to_end(odd_mkv, tmp_path):
+    out = str(tmp_path / "odd.mp4")
+    writer = transcode(odd_mkv, out, chunk=3, options=EncodeOptions(crf=0))
+    assert any("yuv444p" in note for note in writer.notes)
+    info = probe(out)
+    assert (info.width, info.height, info.frame_count, info.pix_fmt) == (333, 187, 4, "yuv444p")
+    with VideoReader(odd_mkv) as a, VideoReader(out) as b:
+        ra, rb = frames_to_rgb(list(a), a.info), frames_to_rgb(list(b), b.info)
+    assert ra.shape == rb.shape == (4, 3, 187, 333)
+    assert (ra - rb).abs().mean() < 1.0
+
+
+def test_odd_size_stays_420_where_the_codec_allows(odd_mkv, tmp_path):
+    out = str(tmp_path / "odd.mkv")
+    writer = transcode(odd_mkv, out, options=EncodeOptions(codec="ffv1"))
+    assert writer.notes == [] or all("yuv444p" not in n for n in writer.notes)
+    assert probe(out).pix_fmt == "yuv420p"
+
+
+def test_ten_bit_source_gives_ten_bit_output(ten_bit_mkv, tmp_path):
+    out = str(tmp_path / "ten.mkv")
+    transcode(ten_bit_mkv, out)
+    info = probe(out)
+    assert (info.pix_fmt, info.bit_depth) == ("yuv420p10le", 10)
+    with VideoReader(out) as reader:
+        rgb = frames_to_rgb(list(reader), reader.info)
+    assert rgb[0, 1].unique().numel() > 256
+
+
+def test_explicit_pixel_format(cfr_mp4, tmp_path):
+    out = str(tmp_path / "444.mp4")
+    transcode(cfr_mp4, out, options=EncodeOptions(pix_fmt="yuv444p"))
+    assert probe(out).pix_fmt == "yuv444p"
+    with pytest.raises(OutputError, match="cannot encode pixel format 'nv12'"):
+        transcode(cfr_mp4, str(tmp_path / "bad.mp4"), options=EncodeOptions(pix_fmt="nv12"))
+
+
+@pytest.mark.parametrize("codec, name", [("libx265", "hevc"), ("libsvtav1", "av1")])
+def test_other_encoders(codec, name, cfr_mp4, tmp_path):
+    if codec not in av.codecs_available:
+        pytest.skip(f"{codec} not in this FFmpeg build")
+    out = str(tmp_path / f"{codec}.mp4")
+    transcode(cfr_mp4, out, options=EncodeOptions(codec=codec, crf=30, preset="veryfast"))
+    info = probe(out)
+    assert info.codec == name and info.frame_count == 12
+
+
+def test_unknown_encoder_names_alternatives(cfr_mp4, tmp_path):
+    with pytest.raises(OutputError, match=r"'nope264'.*available: .*libx264"):
+        VideoWriter(str(tmp_path / "x.mp4"), width=64, height=48, source=probe(cfr_mp4), options=EncodeOptions(codec="nope264"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gpu_encoder_opens_or_fails_clearly(cfr_mp4, tmp_path):
+    if "h264_nvenc" not in av.codecs_available:
+        pytest.skip("no NVENC in this FFmpeg build")
+    out = str(tmp_path / "nv.mp4")
+    try:
+        transcode(cfr_mp4, out, options=EncodeOptions(codec="h264_nvenc"))
+    except OutputError as error:  # no usable GPU: a one-line message naming alternatives
+        assert "h264_nvenc" in str(error) and "available:" in str(error) and "\n" not in str(error)
+        assert list(tmp_path.iterdir()) == []
+    else:
+        assert probe(out).frame_count == 12
+
+
+def test_container_that_cannot_hold_codec(cfr_mp4, tmp_path):
+    with pytest.raises(OutputError, match="webm container cannot hold libx264"):
+        transcode(cfr_mp4, str(tmp_path / "x.webm"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_validates_shapes(cfr_mp4, tmp_path):
+    with VideoWriter(str(tmp_path / "x.mp4"), width=64, height=48, source=probe(cfr_mp4)) as writer:
+        with pytest.raises(ValueError, match="expected"):
+            writer.write(torch.rand(2, 3, 10, 10), [0, 1])
+        with pytest.raises(ValueError, match="timestamps"):
+            writer.write(torch.rand(2, 3, 48, 64), [0])
+        writer.write(torch.rand(1, 3, 48, 64), [0])
+    assert np.isclose(probe(str(tmp_path / "x.mp4")).frame_count, 1)
