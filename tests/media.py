@@ -122,15 +122,17 @@ def make_video(
     audio_codec: str = "aac",
     content: str = "pattern",
     options: dict[str, str] | None = None,
+    container_options: dict[str, str] | None = None,
 ) -> str:
     """Write a short test video and return its path.
 
     ``content="gray"`` gives a smooth grey ramp (useful for bit-depth checks).
-    Subtitles need a Matroska path.
+    ``options`` go to the video encoder, ``container_options`` to the muxer
+    (e.g. ``{"movflags": "+faststart"}``). Subtitles need a Matroska path.
     """
     path = os.fspath(path)
     width, height = size
-    with av.open(path, "w") as container:
+    with av.open(path, "w", options=container_options or {}) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         time_base = Fraction(1, 1000) if vfr else Fraction(1, fps)

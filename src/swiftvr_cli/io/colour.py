@@ -7,8 +7,9 @@ applied), as in every video pipeline.
 Chroma siting: ``"left"`` (MPEG-2/H.264/HEVC default: chroma co-sited with
 even luma columns, vertically between rows) or ``"center"`` (JPEG/MPEG-1).
 Upsampling is separable linear interpolation with edge clamping; 4:2:0
-downsampling uses the matching [1,2,1]/4 (co-sited) or [1,1]/2 (centred)
-filter with edge replication. Odd sizes use ceil(H/2) x ceil(W/2) chroma.
+downsampling uses the filters that undo it exactly (see
+``downsample_chroma``), with edge replication. Odd sizes use
+ceil(H/2) x ceil(W/2) chroma.
 """
 
 from __future__ import annotations
@@ -89,23 +90,61 @@ def upsample_chroma(c: torch.Tensor, height: int, width: int, siting: str = "lef
     return _upsample_axis(c, c.dim() - 1, width, h_shift)
 
 
+def _pad_rows(c: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    return F.pad(c, (0, 0, before, after), mode="replicate")
+
+
+def _pad_cols(c: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    return F.pad(c, (before, after, 0, 0), mode="replicate")
+
+
+def _taps(p: torch.Tensor, n: int, count: int, dim: int) -> list[torch.Tensor]:
+    """The ``count`` shifted, 2x-decimated views of ``p`` along ``dim`` (last or second to last)."""
+    if dim == p.dim() - 1:
+        return [p[..., k : k + 2 * n - 1 : 2] for k in range(count)]
+    return [p[..., k : k + 2 * n - 1 : 2, :] for k in range(count)]
+
+
+def _halve_centred(p: torch.Tensor, n: int, dim: int) -> torch.Tensor:
+    """[-1,3,3,-1]/4 on a signal padded by one sample each side."""
+    a, b, c, d = _taps(p, n, 4, dim)
+    return (b + c) * 0.75 - (a + d) * 0.25
+
+
+def _halve_cosited(p: torch.Tensor, n: int, dim: int) -> torch.Tensor:
+    """LeGall 5/3 low-pass [-1,2,6,2,-1]/8 on a signal padded by two samples each side."""
+    a, b, c, d, e = _taps(p, n, 5, dim)
+    return c * 0.75 + (b + d) * 0.25 - (a + e) * 0.125
+
+
 def downsample_chroma(c: torch.Tensor, siting: str = "left") -> torch.Tensor:
-    """Downsample [T,C,H,W] chroma to [T,C,ceil(H/2),ceil(W/2)] (anti-aliased)."""
+    """Downsample [T,C,H,W] chroma to [T,C,ceil(H/2),ceil(W/2)].
+
+    The filters are the exact inverses of ``upsample_chroma`` (biorthogonal
+    pairs), so decode -> encode of untouched pictures does not blur chroma,
+    and they null the highest frequency, so new detail does not alias.
+    """
     _check_siting(siting)
     height, width = c.shape[-2], c.shape[-1]
+    row_dim, col_dim = c.dim() - 2, c.dim() - 1
     if height % 2:
-        c = F.pad(c, (0, 0, 0, 1), mode="replicate")
-    c = (c[..., 0::2, :] + c[..., 1::2, :]) * 0.5
-    n = (width + 1) // 2
+        c = _extend_centred(c, row_dim)
+    c = _halve_centred(_pad_rows(c, 1, 1), (height + 1) // 2, row_dim)
+    cols = (width + 1) // 2
     if siting == "center":
         if width % 2:
-            c = F.pad(c, (0, 1, 0, 0), mode="replicate")
-        return (c[..., 0::2] + c[..., 1::2]) * 0.5
-    padded = F.pad(c, (1, 1 + width % 2, 0, 0), mode="replicate")
-    left = padded[..., 0 : 2 * n : 2]
-    centre = padded[..., 1 : 2 * n + 1 : 2]
-    right = padded[..., 2 : 2 * n + 2 : 2]
-    return (left + 2.0 * centre + right) * 0.25
+            c = _extend_centred(c, col_dim)
+        return _halve_centred(_pad_cols(c, 1, 1), cols, col_dim)
+    return _halve_cosited(_pad_cols(c, 2, 2 + width % 2), cols, col_dim)
+
+
+def _extend_centred(c: torch.Tensor, dim: int) -> torch.Tensor:
+    """Append the sample our upsampler would produce past an odd edge (exact for its output)."""
+    last = c.narrow(dim, c.shape[dim] - 1, 1)
+    if c.shape[dim] < 2:
+        return torch.cat((c, last), dim)
+    before = c.narrow(dim, c.shape[dim] - 2, 1)
+    return torch.cat((c, last * 1.5 - before * 0.5), dim)
 
 
 def planes_to_rgb(

@@ -17,11 +17,10 @@ import av
 
 from .colourtags import PRI_UNSPECIFIED, RANGE_JPEG, RANGE_UNSPECIFIED, SPC_UNSPECIFIED, TRC_UNSPECIFIED
 from .colourtags import default_matrix, matrix_from_tags
-from .errors import InputError
+from .errors import InputError, describe_av_error
 from .pixfmt import component_bits, is_full_range_format, nearest_layout
 from .sources import ContainerSource, ImageSequenceSource, open_source
 
-IMAGE_SEQUENCE_FPS = Fraction(25)
 _VFR_SNIFF_PACKETS = 120
 
 
@@ -162,7 +161,7 @@ def describe_container(src: ContainerSource, *, count_frames: bool = False) -> V
     return VideoInfo(
         path=src.source,
         container_format=src.container.format.name,
-        codec=ctx.name,
+        codec=ctx.codec.canonical_name,
         width=frame.width,
         height=frame.height,
         frame_count=frame_count,
@@ -200,9 +199,9 @@ def describe_images(src: ImageSequenceSource) -> VideoInfo:
         width=frame.width,
         height=frame.height,
         frame_count=count,
-        fps=IMAGE_SEQUENCE_FPS,
-        time_base=1 / IMAGE_SEQUENCE_FPS,
-        duration_s=count / float(IMAGE_SEQUENCE_FPS),
+        fps=src.fps,
+        time_base=src.time_base,
+        duration_s=count / float(src.fps),
         pix_fmt=layout.pix_fmt,
         bit_depth=layout.bit_depth,
         layout="rgb",
@@ -237,6 +236,6 @@ def probe(source: str, stream: int | None = None, *, count_frames: bool = False)
     try:
         return describe(src, count_frames=count_frames)
     except (av.FFmpegError, OSError) as error:  # header quirks surfacing late
-        raise InputError(f"cannot read {src.name}: {error}") from None
+        raise InputError(f"cannot read {src.name}: {describe_av_error(error)}") from None
     finally:
         src.close()

@@ -2,8 +2,9 @@
 
 A second demuxer reads only those streams from the source file. Packets are
 stream-copied (bit-exact) when the output container accepts the codec;
-audio it rejects is re-encoded (AAC for MP4/MOV, Opus otherwise) and other
-rejected streams are dropped, each with a note. Packets are fed in time
+audio it rejects is re-encoded (AAC for MP4/MOV, Opus otherwise), text
+subtitles are converted (mov_text for MP4/MOV, WebVTT for WebM) and bitmap
+subtitles are dropped, each with a note. Packets are fed in time
 order just ahead of the video so the muxer interleaves properly without
 buffering the whole soundtrack.
 """
@@ -11,22 +12,29 @@ buffering the whole soundtrack.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import av
+from av.subtitles.subtitle import SubtitleSet
 
 from .errors import describe_av_error
 
 MP4_FAMILY = ("mp4", "mov", "ipod", "3gp", "3g2", "psp", "ismv", "f4v")
 _COPIED_METADATA = ("language", "title", "handler_name")
+# Named layouts by channel count: sources often report unnamed ones ("1 channels").
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+COPY, AUDIO, TEXT = "copy", "audio", "text"
 
 
 @dataclass
 class _Route:
     source: av.stream.Stream
     output: av.stream.Stream
-    transcode: bool
+    mode: str  # COPY | AUDIO (re-encode) | TEXT (subtitle conversion)
     dropped: int = field(default=0)
 
 
@@ -60,37 +68,57 @@ class SideStreams:
         return f"{stream.type} stream {stream.index} ({name})"
 
     def _decorate(self, source: av.stream.Stream, output: av.stream.Stream) -> None:
-        output.metadata = {k: v for k, v in source.metadata.items() if k in _COPIED_METADATA}
-        try:
-            output.disposition = source.disposition
-        except (AttributeError, TypeError, ValueError):
-            pass
+        output.metadata.update({k: v for k, v in source.metadata.items() if k in _COPIED_METADATA})
+        output.disposition = source.disposition
 
     def _add(self, stream: av.stream.Stream) -> None:
-        fmt = self._output.format.name
         try:
             output = self._output.add_stream_from_template(stream)
-            self._decorate(stream, output)
-            self._routes[stream.index] = _Route(stream, output, transcode=False)
-            return
         except (ValueError, av.FFmpegError):
-            pass
-        if stream.type != "audio" or stream.codec_context is None:
-            self._notes.append(f"{self._label(stream)} cannot be stored in {fmt}; dropped")
-            return
-        codec = "aac" if fmt.split(",")[0] in MP4_FAMILY else "libopus"
+            output = None
+        if output is not None:
+            self._decorate(stream, output)
+            self._routes[stream.index] = _Route(stream, output, COPY)
+        elif stream.codec_context is not None and stream.type == "audio":
+            self._add_audio_encoder(stream)
+        elif stream.codec_context is not None and stream.codec_context.codec.text_sub:
+            self._add_text_converter(stream)
+        else:
+            self._notes.append(f"{self._label(stream)} cannot be stored in {self._format}; dropped")
+
+    @property
+    def _format(self) -> str:
+        return self._output.format.name.split(",")[0]
+
+    def _add_audio_encoder(self, stream: av.stream.Stream) -> None:
+        codec = "aac" if self._format in MP4_FAMILY else "libopus"
         ctx = stream.codec_context
         rate = 48000 if codec == "libopus" else ctx.sample_rate
         try:
-            layout = ctx.layout.name if ctx.layout.nb_channels <= 2 else "5.1"
+            layout = _LAYOUTS.get(ctx.layout.nb_channels, "stereo")
             output = self._output.add_stream(codec, rate=rate, layout=layout)
         except (ValueError, av.FFmpegError) as error:
-            self._notes.append(f"{self._label(stream)} cannot be stored or re-encoded for {fmt}; dropped ({describe_av_error(error)})")
+            self._notes.append(f"{self._label(stream)} cannot be stored or re-encoded for {self._format}; dropped ({describe_av_error(error)})")
             return
         self._decorate(stream, output)
         stream.thread_type = "AUTO"
-        self._routes[stream.index] = _Route(stream, output, transcode=True)
-        self._notes.append(f"{self._label(stream)} cannot be copied into {fmt}; re-encoded to {codec}")
+        self._routes[stream.index] = _Route(stream, output, AUDIO)
+        self._notes.append(f"{self._label(stream)} cannot be copied into {self._format}; re-encoded to {codec}")
+
+    def _add_text_converter(self, stream: av.stream.Stream) -> None:
+        codec = "mov_text" if self._format in MP4_FAMILY else "webvtt" if self._format == "webm" else None
+        try:
+            if codec is None:
+                raise ValueError("no text subtitle codec for this container")
+            stream.codec_context.open()  # text decoders build the ASS header the encoder needs
+            output = self._output.add_stream(codec)
+            output.codec_context.subtitle_header = stream.codec_context.subtitle_header
+        except (ValueError, av.FFmpegError):
+            self._notes.append(f"{self._label(stream)} cannot be stored in {self._format}; dropped")
+            return
+        self._decorate(stream, output)
+        self._routes[stream.index] = _Route(stream, output, TEXT)
+        self._notes.append(f"{self._label(stream)} cannot be copied into {self._format}; converted to {codec}")
 
     @property
     def active(self) -> bool:
@@ -116,13 +144,41 @@ class SideStreams:
         route = self._routes.get(packet.stream.index)
         if route is None:
             return
-        if route.transcode:
+        if route.mode == AUDIO:
             self._transcode(route, packet)
             return
         if packet.size == 0:  # demuxer's end-of-stream marker
             return
+        if route.mode == TEXT:
+            self._convert_text(route, packet)
+            return
         packet.stream = route.output
         self._mux(route, packet)
+
+    def _convert_text(self, route: _Route, packet: av.Packet) -> None:
+        try:
+            subtitles = route.source.codec_context.decode2(packet)
+        except av.FFmpegError:
+            subtitles = None
+        if subtitles is None:
+            route.dropped += 1
+            return
+        for rect in subtitles:
+            if getattr(rect, "type", b"") not in (b"ass", b"text"):
+                continue
+            event = SubtitleSet.create(
+                rect.ass, subtitles.start_display_time, subtitles.end_display_time, pts=subtitles.pts
+            )
+            try:
+                out = route.output.codec_context.encode_subtitle(event)
+            except av.FFmpegError:
+                route.dropped += 1
+                continue
+            out.stream = route.output
+            out.time_base = packet.time_base
+            out.pts = out.dts = packet.pts
+            out.duration = packet.duration
+            self._mux(route, out)
 
     def _transcode(self, route: _Route, packet: av.Packet) -> None:
         try:
@@ -131,9 +187,16 @@ class SideStreams:
             route.dropped += 1
             return
         for frame in frames:
-            frame.pts = None  # let the encoder count samples; avoids gaps from resampling
-            for out in route.output.encode(frame):
-                self._mux(route, out)
+            self._encode_audio(route, frame)
+
+    def _encode_audio(self, route: _Route, frame: av.AudioFrame) -> None:
+        """Re-stamp in samples (1/rate) so the resampler keeps the source start time."""
+        if frame.pts is not None and frame.time_base is not None:
+            rate = Fraction(1, frame.sample_rate)
+            frame.pts = round(frame.pts * frame.time_base / rate)
+            frame.time_base = rate
+        for out in route.output.encode(frame):
+            self._mux(route, out)
 
     def _mux(self, route: _Route, packet: av.Packet) -> None:
         try:
@@ -147,15 +210,13 @@ class SideStreams:
         """Mux the remaining packets, flush re-encoders, close the demuxer."""
         self.feed_until(math.inf)
         for route in self._routes.values():
-            if route.transcode:
+            if route.mode == AUDIO:
                 try:
                     tail = route.source.decode(None)
                 except av.FFmpegError:
                     tail = []
                 for frame in tail:
-                    frame.pts = None
-                    for out in route.output.encode(frame):
-                        self._mux(route, out)
+                    self._encode_audio(route, frame)
                 for out in route.output.encode(None):
                     self._mux(route, out)
             if route.dropped:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from fractions import Fraction
 from typing import Iterator
 
 import av
@@ -19,6 +20,7 @@ from .errors import InputError, describe_av_error
 from .stdio import Y4M_MAGIC, ReplayReader, peek
 
 STDIN = "-"
+IMAGE_SEQUENCE_FPS = Fraction(25)
 
 
 def display_name(source: str) -> str:
@@ -114,12 +116,31 @@ class ContainerSource:
             f"cannot read {self.name}: {what} at frame {n} ({n} frames decoded so far){reason}", frames_decoded=n
         )
 
+    def _missing_bytes(self) -> bool:
+        """Does the container's index point past the end of the file (truncated download/copy)?"""
+        if self.kind != "file":
+            return False
+        try:
+            entries = self.stream.index_entries
+            end = max((e.pos + e.size for e in entries if e.size > 0 and not e.is_discard), default=0)
+            return end > os.path.getsize(self.source)
+        except (OSError, AttributeError):
+            return False
+
+    def _end_of_stream(self) -> None:
+        if not self._missing_bytes():
+            return
+        if self.strict:
+            raise self._fail("the file is truncated", None)
+        self.problems.append(f"file is truncated after frame {self.frames_decoded}")
+
     def _decode(self) -> Iterator[av.VideoFrame]:
         packets = self.container.demux(self.stream)
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
+                self._end_of_stream()
                 return
             except (av.FFmpegError, OSError) as error:
                 if self.strict:
@@ -164,10 +185,12 @@ class ImageSequenceSource:
 
     kind = "images"
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, fps: Fraction = IMAGE_SEQUENCE_FPS) -> None:
         self.source = source
         self.name = display_name(source)
         self.problems: list[str] = []
+        self.fps = fps
+        self.time_base = 1 / fps
         self.files = self._list()
         self.frames_decoded = 0
         self.codec_name = ""
@@ -204,14 +227,12 @@ class ImageSequenceSource:
         return frame
 
     def frames(self) -> Iterator[av.VideoFrame]:
+        """Frames stamped 0, 1, 2... in a 1/``fps`` time base (files carry no timing)."""
         first, self.first_frame = self.first_frame, None
-        start = 0
-        if first is not None:
-            self.frames_decoded = 1
-            start = 1
-            yield first
-        for index in range(start, len(self.files)):
-            frame = self._read(index)
+        for index in range(len(self.files)):
+            frame = first if index == 0 and first is not None else self._read(index)
+            frame.pts = index
+            frame.time_base = self.time_base
             self.frames_decoded = index + 1
             yield frame
 

@@ -62,6 +62,7 @@ class ContainerSink:
             raise self._error("cannot create output", error) from None
         try:
             self._stream = self._add_video_stream(source)
+            self._open_encoder()
             if side_source is not None and options.copy_streams:
                 self._side = SideStreams(self._container, side_source, notes)
             self._container.start_encoding()
@@ -70,8 +71,13 @@ class ContainerSink:
             raise
         except (av.FFmpegError, OSError, ValueError) as error:
             self.abort()
-            if is_broken_pipe(error) or (self._pipe and self._pipe.broken):
-                raise BrokenPipe("output pipe closed by the reader") from None
+            raise self._error("cannot start writing", error) from None
+
+    def _open_encoder(self) -> None:
+        """Open the video encoder now, so a missing GPU or bad option fails before any work."""
+        try:
+            self._stream.codec_context.open()
+        except (av.FFmpegError, ValueError) as error:
             raise encoder_error(self._plan.codec, describe_av_error(error)) from None
 
     def _error(self, what: str, error: BaseException) -> OutputError:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import torch
 
-from ..io import EncodeOptions, VideoReader, VideoWriter, frames_to_rgb
+from ..io import EncodeOptions, InputError, VideoReader, VideoWriter, frames_to_rgb
 from ..model.swiftvr import ChunkKind, SwiftVR
 from .chunker import Chunker
 from .restorer import ChunkRestorer
@@ -102,14 +102,18 @@ def restore_video(
 
         def chunk() -> None:
             chunker = Chunker(settings.clip_len)
+            last_rgb: list[torch.Tensor] = []  # the latest real frame: what padding repeats
 
             def send(ready) -> None:
                 for c in ready:
                     real = c.real_items
                     with times.timer("colour"):
-                        rgb = frames_to_rgb(real, info, device)
-                        if c.padding:
-                            rgb = torch.cat([rgb, rgb[-1:].expand(c.padding, -1, -1, -1)])
+                        parts = [frames_to_rgb(real, info, device)] if real else []
+                        if parts:
+                            last_rgb[:] = [parts[0][-1:]]
+                        if c.padding:  # may be a whole chunk of padding after the real frames
+                            parts.append(last_rgb[0].expand(c.padding, -1, -1, -1))
+                        rgb = torch.cat(parts)
                     chunks_q.put(_ChunkJob(c.kind, rgb, [f.pts for f in real]))
 
             for frame in frames_q:
@@ -144,8 +148,6 @@ def restore_video(
                 group.start(name, fn)
             group.join()
             if written[0] == 0:
-                from ..io import InputError
-
                 raise InputError(f"no video frames could be decoded from '{source}'")
             with times.timer("encode"):
                 writer.close()

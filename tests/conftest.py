@@ -1,0 +1,26 @@
+"""Fixtures shared by the CLI / pipeline tests: a fast random model saved like ours."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from swiftvr_cli.model.config import DiTConfig, ReAEConfig, SwiftVRConfig
+from swiftvr_cli.model.loading import random_model, save_embedded
+
+# Small enough that a few-second clip restores in a second on a 2-core CPU.
+FAST_CONFIG = SwiftVRConfig(
+    dit=DiTConfig(num_attention_heads=2, attention_head_dim=8, ffn_dim=32, text_dim=8, freq_dim=16,
+                  num_layers=2, in_channels=8, out_channels=8, window=(4, 4)),
+    reae=ReAEConfig(latent_channels=8, encoder_width=8, decoder_widths=(8, 8, 8), decoder_out_width=8,
+                    residual=True, lq_skip_channels=4),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def fast_weights(tmp_path_factory) -> str:
+    """A random (but deterministic) model in our weights format; restores are quick."""
+    path = tmp_path_factory.mktemp("weights") / "fast.json"
+    torch.manual_seed(0)
+    save_embedded(random_model(FAST_CONFIG, seed=0), path)
+    return str(path)
