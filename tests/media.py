@@ -123,16 +123,27 @@ def make_video(
     content: str = "pattern",
     options: dict[str, str] | None = None,
     container_options: dict[str, str] | None = None,
+    title: str | None = None,
+    chapters: bool = False,
 ) -> str:
     """Write a short test video and return its path.
 
     ``content="gray"`` gives a smooth grey ramp (useful for bit-depth checks).
     ``options`` go to the video encoder, ``container_options`` to the muxer
     (e.g. ``{"movflags": "+faststart"}``). Subtitles need a Matroska path.
+    ``chapters`` adds two chapters splitting the clip in half.
     """
     path = os.fspath(path)
     width, height = size
     with av.open(path, "w", options=container_options or {}) as container:
+        if title:
+            container.metadata["title"] = title
+        if chapters:
+            half = round(frames / fps * 500)
+            container.set_chapters([
+                {"id": 1, "start": 0, "end": half, "time_base": Fraction(1, 1000), "metadata": {"title": "One"}},
+                {"id": 2, "start": half, "end": 2 * half, "time_base": Fraction(1, 1000), "metadata": {"title": "Two"}},
+            ])
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         time_base = Fraction(1, 1000) if vfr else Fraction(1, fps)

@@ -266,6 +266,54 @@ def bench(
     run_guarded(debug, body)
 
 
+@app.command("eval")
+def eval_command(
+    restored: Annotated[str, typer.Argument(help="Restored video (or, with --degrade, the CLEAN video).")],
+    reference: Annotated[Optional[str], typer.Argument(help="Reference video (not used with --degrade).")] = None,
+    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, crf35), restore, compare with baselines.")] = None,
+    weights: Annotated[Optional[str], typer.Option(help="Model for --degrade (default: embedded).")] = None,
+    frames: Annotated[int, typer.Option(help="Use at most this many frames.")] = 48,
+    chunk: Annotated[int, typer.Option(help="Chunk size for --degrade.")] = 24,
+    png: Annotated[Optional[Path], typer.Option(help="Save a side-by-side PNG crop (with --degrade).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """PSNR (Y and RGB), SSIM and temporal flicker of a restored video against its reference."""
+
+    def body():
+        from rich.table import Table
+
+        from .evaluation import EvalRow, compare, degrade_eval, finite, load_clip, save_side_by_side
+
+        if degrade:
+            from .model.loading import load_model
+
+            dev = resolve_device(device)
+            model = load_model(weights, dev, resolve_dtype(DType.auto, dev))
+            rows, outputs = degrade_eval(model, load_clip(restored, frames), degrade, chunk)
+            if png:
+                save_side_by_side(outputs, png)
+                err.print(f"side-by-side crop ({', '.join(outputs)}) -> {png}", highlight=False)
+        else:
+            if reference is None:
+                raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
+            rows = [EvalRow("restored", compare(load_clip(restored, frames), load_clip(reference, frames)))]
+        if json_out:
+            sys.stdout.write(json.dumps({r.name: finite(r.metrics) for r in rows}) + "\n")
+            return
+        table = Table(title=f"swiftvr eval{' --degrade ' + degrade if degrade else ''}")
+        columns = ["psnr_y", "psnr_rgb", "ssim", "flicker"]
+        table.add_column("output")
+        for column in columns:
+            table.add_column(column, justify="right")
+        for r in rows:
+            table.add_row(r.name, *(f"{r.metrics[c]:.4f}" if c == "ssim" else f"{r.metrics[c]:.2f}" for c in columns))
+        Console().print(table)
+
+    run_guarded(debug, body)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -73,3 +73,12 @@ def test_copy_streams_off(cfr_mp4, tmp_path):
     out = str(tmp_path / "out.mp4")
     transcode(cfr_mp4, out, options=EncodeOptions(copy_streams=False))
     assert probe(out).audio_streams == 0
+
+
+def test_title_and_chapters_follow_the_content(tmp_path):
+    src = media.make_video(tmp_path / "c.mkv", frames=10, title="My Film", chapters=True)
+    out = str(tmp_path / "c.mp4")
+    transcode(src, out)
+    with av.open(out) as container:
+        assert container.metadata.get("title") == "My Film"
+        assert [c["metadata"].get("title") for c in container.chapters()] == ["One", "Two"]

@@ -23,6 +23,8 @@ from .errors import describe_av_error
 
 MP4_FAMILY = ("mp4", "mov", "ipod", "3gp", "3g2", "psp", "ismv", "f4v")
 _COPIED_METADATA = ("language", "title", "handler_name")
+# Container tags that describe the old file rather than its content.
+_TECHNICAL_METADATA = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder", "duration"})
 # Named layouts by channel count: sources often report unnamed ones ("1 channels").
 _LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
@@ -54,6 +56,7 @@ class SideStreams:
         self._routes: dict[int, _Route] = {}
         self._pending: av.Packet | None = None
         self._input = av.open(source_path, metadata_errors="replace")
+        self._copy_container_facts()
         for stream in self._input.streams:
             if stream.type in ("audio", "subtitle"):
                 self._add(stream)
@@ -62,6 +65,18 @@ class SideStreams:
             self._packets = self._input.demux([r.source for r in self._routes.values()])
         else:
             self._input.close()
+
+    def _copy_container_facts(self) -> None:
+        """Title, comments and chapters belong to the content, so they follow it."""
+        self._output.metadata.update(
+            {k: v for k, v in self._input.metadata.items() if k.lower() not in _TECHNICAL_METADATA}
+        )
+        try:
+            chapters = self._input.chapters()
+            if chapters:
+                self._output.set_chapters(chapters)
+        except (av.FFmpegError, ValueError, TypeError):
+            self._notes.append("chapters could not be copied")
 
     def _label(self, stream: av.stream.Stream) -> str:
         name = stream.codec_context.name if stream.codec_context else "unknown"

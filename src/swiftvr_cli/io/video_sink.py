@@ -64,7 +64,11 @@ class ContainerSink:
             self._stream = self._add_video_stream(source)
             self._open_encoder()
             if side_source is not None and options.copy_streams:
-                self._side = SideStreams(self._container, side_source, notes)
+                if y4m:
+                    if source.audio_streams or source.subtitle_streams:
+                        notes.append("y4m carries video only; audio and subtitles are not written")
+                else:
+                    self._side = SideStreams(self._container, side_source, notes)
             self._container.start_encoding()
         except OutputError:
             self.abort()
