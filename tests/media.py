@@ -95,7 +95,9 @@ def _subtitle_stream(container: av.container.OutputContainer) -> av.stream.Strea
     return stream
 
 
-def _write_subtitles(container: av.container.OutputContainer, stream: av.stream.Stream, texts: list[str], seconds: float) -> None:
+def _write_subtitles(
+    container: av.container.OutputContainer, stream: av.stream.Stream, texts: list[str], seconds: float
+) -> None:
     from av.subtitles.subtitle import SubtitleSet
 
     step = seconds / max(len(texts), 1)
@@ -172,10 +174,22 @@ def make_video(
     return path
 
 
-def make_audio_only(path: str | os.PathLike, seconds: float = 0.5) -> str:
+def make_audio_only(path: str | os.PathLike, seconds: float = 0.5, cover: bool = False) -> str:
+    """An AAC file; ``cover`` adds album art (a PNG video stream flagged attached_pic)."""
     path = os.fspath(path)
     with av.open(path, "w") as container:
-        _write_audio(container, _audio_stream(container, "aac"), seconds)
+        art = None
+        if cover:
+            art = container.add_stream("png")
+            art.width, art.height, art.pix_fmt = 32, 32, "rgb24"
+            art.disposition = av.stream.Disposition.attached_pic
+        audio = _audio_stream(container, "aac")
+        if art is not None:
+            picture = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 128, np.uint8), format="rgb24")
+            for packet in art.encode(picture):
+                packet.pts = packet.dts = 0
+                container.mux(packet)
+        _write_audio(container, audio, seconds)
     return path
 
 

@@ -88,6 +88,9 @@ def run_guarded(debug: bool, fn):
     except typer.Exit:
         raise
     except BrokenPipe:
+        from .io.stdio import quiet_broken_stdout
+
+        quiet_broken_stdout()  # no "Exception ignored" noise from Python's exit-time flush
         raise typer.Exit(0)  # the reader went away (e.g. `| head`): nothing to report
     except KeyboardInterrupt:
         err.print("interrupted", highlight=False)

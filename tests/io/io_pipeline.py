@@ -9,7 +9,8 @@ def transcode(src: str, dst: str, *, chunk: int = 4, options: EncodeOptions | No
     """Identity pipeline exactly as the CLI drives it: read, batch to RGB, write."""
     with VideoReader(src) as reader:
         info = reader.info
-        writer = VideoWriter(dst, width=info.width, height=info.height, source=info, options=options or EncodeOptions(), **kwargs)
+        options = options or EncodeOptions()
+        writer = VideoWriter(dst, width=info.width, height=info.height, source=info, options=options, **kwargs)
         with writer:
             batch = []
             for frame in reader:

@@ -121,7 +121,8 @@ def test_other_encoders(codec, name, cfr_mp4, tmp_path):
 
 def test_unknown_encoder_names_alternatives(cfr_mp4, tmp_path):
     with pytest.raises(OutputError, match=r"'nope264'.*available: .*libx264"):
-        VideoWriter(str(tmp_path / "x.mp4"), width=64, height=48, source=probe(cfr_mp4), options=EncodeOptions(codec="nope264"))
+        options = EncodeOptions(codec="nope264")
+        VideoWriter(str(tmp_path / "x.mp4"), width=64, height=48, source=probe(cfr_mp4), options=options)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -151,4 +152,16 @@ def test_write_validates_shapes(cfr_mp4, tmp_path):
         with pytest.raises(ValueError, match="timestamps"):
             writer.write(torch.rand(2, 3, 48, 64), [0])
         writer.write(torch.rand(1, 3, 48, 64), [0])
-    assert np.isclose(probe(str(tmp_path / "x.mp4")).frame_count, 1)
+    assert probe(str(tmp_path / "x.mp4")).frame_count == 1
+
+
+def test_output_size_may_differ_from_the_source(cfr_mp4, tmp_path):
+    info = probe(cfr_mp4)
+    out = str(tmp_path / "x2.mp4")
+    with VideoReader(cfr_mp4) as reader, VideoWriter(out, width=128, height=96, source=info) as writer:
+        for frame in reader:
+            rgb = frames_to_rgb([frame], info) / 255
+            writer.write(torch.nn.functional.interpolate(rgb, scale_factor=2), [frame.pts])
+    result = probe(out)
+    assert (result.width, result.height, result.frame_count, result.rotation) == (128, 96, 12, 90)
+    assert media.packets_of(out, "audio") == media.packets_of(cfr_mp4, "audio")

@@ -34,6 +34,7 @@ def _folder(path) -> str:
     (lambda d: _write(d / "empty.mp4", b""), "file is empty"),
     (lambda d: _write(d / "notes.mp4", b"just some text\n" * 20), "not a video"),
     (lambda d: media.make_audio_only(d / "sound.m4a"), "no video stream"),
+    (lambda d: media.make_audio_only(d / "song.mp4", cover=True), "only video stream is a cover picture"),
     (lambda d: _folder(d / "nothing"), "no images"),
     (lambda d: str(d / "none_%04d.png"), "no files match"),
 ])

@@ -117,3 +117,16 @@ def test_image_abort_leaves_nothing(cfr_mp4, tmp_path):
     writer.write(torch.rand(2, 3, 48, 64), [0, 1])
     writer.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_jpeg_sequence_reads_as_rgb(tmp_path):
+    (tmp_path / "jpg").mkdir()
+    colour = np.zeros((48, 64, 3), np.uint8)
+    colour[...] = (200, 100, 30)
+    for i in range(2):
+        av.VideoFrame.from_ndarray(colour, format="rgb24").save(str(tmp_path / "jpg" / f"{i}.jpg"))
+    with VideoReader(str(tmp_path / "jpg")) as reader:
+        frames = list(reader)
+        rgb = frames_to_rgb(frames, reader.info)
+    assert reader.info.pix_fmt == "rgb24" and frames[0].layout == "rgb"
+    assert torch.allclose(rgb[:, :, 24, 32], torch.tensor([200.0, 100.0, 30.0]).expand(2, 3), atol=3)

@@ -35,21 +35,22 @@ with VideoReader("-") as reader:
 """
 
 FLOOD = """
-import os, sys, torch
-from swiftvr_cli.io import BrokenPipe, VideoWriter, probe
+import sys, torch
+from swiftvr_cli.io import BrokenPipe, VideoWriter, probe, quiet_broken_stdout
 info = probe(sys.argv[1])
 try:
     with VideoWriter("-", width=160, height=96, source=info) as writer:
         for _ in range(40):
             writer.write(torch.rand(1, 3, 96, 160), [None])
 except BrokenPipe:
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    quiet_broken_stdout()
     sys.exit(3)
 """
 
 
 def _run(command: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=60)
+    argv = ["bash", "-o", "pipefail", "-c", command]
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 @needs_ffmpeg
@@ -70,7 +71,8 @@ def test_y4m_through_stdin_and_stdout(tmp_path):
 def test_probed_stdin_and_nut_stdout(tmp_path):
     media.make_video(tmp_path / "in.mkv", frames=6, size=(64, 48), audio=True)
     (tmp_path / "identity.py").write_text(IDENTITY)
-    result = _run(f"cat in.mkv | {sys.executable} identity.py nut | {FFMPEG} -v error -y -i - -c copy out.mkv", tmp_path)
+    command = f"cat in.mkv | {sys.executable} identity.py nut | {FFMPEG} -v error -y -i - -c copy out.mkv"
+    result = _run(command, tmp_path)
     assert result.returncode == 0, result.stderr
     info = probe(str(tmp_path / "out.mkv"), count_frames=True)
     assert (info.frame_count, info.codec, info.audio_streams) == (6, "h264", 0)
@@ -79,14 +81,19 @@ def test_probed_stdin_and_nut_stdout(tmp_path):
 def test_broken_stdout_is_a_distinct_error(tmp_path):
     source = media.make_video(tmp_path / "in.mp4", frames=2, size=(160, 96))
     (tmp_path / "flood.py").write_text(FLOOD)
-    proc = subprocess.Popen([sys.executable, "flood.py", source], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    argv = [sys.executable, "flood.py", source]
+    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout.read(1000).startswith(b"YUV4MPEG2")
     proc.stdout.close()
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 3, stderr.decode()
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr
 
 
 def test_empty_stdin(tmp_path):
-    code = "from swiftvr_cli.io import InputError, VideoReader\ntry:\n    VideoReader('-')\nexcept InputError as e:\n    print(e)"
+    code = (
+        "from swiftvr_cli.io import InputError, VideoReader\n"
+        "try:\n    VideoReader('-')\nexcept InputError as e:\n    print(e)"
+    )
     result = subprocess.run([sys.executable, "-c", code], input=b"", capture_output=True, timeout=60)
     assert result.stdout.decode().strip() == "cannot read stdin: no data received"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import av
+import pytest
 
 from tests import media
 from tests.io.io_pipeline import transcode
@@ -82,3 +83,14 @@ def test_title_and_chapters_follow_the_content(tmp_path):
     with av.open(out) as container:
         assert container.metadata.get("title") == "My Film"
         assert [c["metadata"].get("title") for c in container.chapters()] == ["One", "Two"]
+
+
+def test_webm_gets_opus_audio(cfr_mp4, tmp_path):
+    if "libsvtav1" not in av.codecs_available:
+        pytest.skip("no AV1 encoder in this FFmpeg build")
+    out = str(tmp_path / "out.webm")
+    writer = transcode(cfr_mp4, out, options=EncodeOptions(codec="libsvtav1", crf=50, preset="12"))
+    assert any("re-encoded to libopus" in note for note in writer.notes)
+    with av.open(out) as container:
+        assert container.streams.audio[0].codec_context.name == "opus"
+    assert probe(out, count_frames=True).frame_count == 12

@@ -11,6 +11,7 @@ from .encode import EncodeOptions, VideoWriter
 from .errors import BrokenPipe, InputError, OutputError
 from .frame import Frame
 from .probe import VideoInfo, probe
+from .stdio import quiet_broken_stdout
 
 __all__ = [
     "BrokenPipe",
@@ -24,5 +25,6 @@ __all__ = [
     "frames_to_rgb",
     "planes_to_rgb",
     "probe",
+    "quiet_broken_stdout",
     "rgb_to_planes",
 ]

@@ -206,7 +206,7 @@ def rgb_to_planes(
         raise ValueError(f"unknown subsampling {subsampling!r}; expected '420' or '444'")
     kr, kg, kb = _coefficients(matrix)
     lv = levels(full_range, bit_depth)
-    rgb = rgb01.to(torch.float32)
+    rgb = rgb01.detach().to(torch.float32)
     r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
     luma = kr * r + kg * g + kb * b
     chroma = torch.stack(((b - luma) / (2.0 * (1.0 - kb)), (r - luma) / (2.0 * (1.0 - kr))), dim=1)

@@ -38,8 +38,8 @@ class VideoReader:
             self._src.close()
             raise
         first = self._src.first_frame
-        rgb = self.info.layout == "rgb" and self._src.kind == "images"
-        self._layout: PixelLayout = nearest_layout(first.format.name, rgb=rgb)
+        # Images are always read as RGB (JPEGs included); videos keep their Y'CbCr.
+        self._layout: PixelLayout = nearest_layout(first.format.name, rgb=self._src.kind == "images")
         self._size = (first.width, first.height)
         self._time_base = self.info.time_base
         self.notes: list[str] = []
@@ -71,7 +71,8 @@ class VideoReader:
         for index, raw in enumerate(self._src.frames()):
             if (raw.width, raw.height) != self._size and not self.notes:
                 self.notes.append(
-                    f"frame size changes mid-stream at frame {index} ({raw.width}x{raw.height}); scaled to {width}x{height}"
+                    f"frame size changes mid-stream at frame {index} ({raw.width}x{raw.height}); "
+                    f"scaled to {width}x{height}"
                 )
             try:
                 frame = convert_frame(raw, self._layout, full_range=self.info.full_range, width=width, height=height)

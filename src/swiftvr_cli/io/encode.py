@@ -60,12 +60,16 @@ class VideoWriter:
         if kind == "images":
             return ImageSink(self.target, width=self.width, height=self.height, pix_fmt=opts.pix_fmt)
         side = source.path if source.source_kind == "file" else None
-        common = dict(width=self.width, height=self.height, source=source, options=opts, notes=self.notes, side_source=side)
+        common = dict(
+            width=self.width, height=self.height, source=source, options=opts, notes=self.notes, side_source=side
+        )
         if kind == "stdout":
-            return ContainerSink(PipeWriter(sys.stdout.buffer), container_format=opts.container_format or Y4M, **common)
+            pipe = PipeWriter(sys.stdout.buffer)
+            return ContainerSink(pipe, label="stdout", container_format=opts.container_format or Y4M, **common)
         self._temp = temp_file_for(self.target.path)
         try:
-            return ContainerSink(self._temp, container_format=opts.container_format, **common)
+            label = repr(self.target.path)
+            return ContainerSink(self._temp, label=label, container_format=opts.container_format, **common)
         except BaseException:
             self._remove_temp()
             raise

@@ -91,7 +91,9 @@ def _codec(name: str) -> av.Codec:
     return codec
 
 
-def _pick_layout(codec: av.Codec, options: EncodeOptions, source: VideoInfo, width: int, height: int, notes: list[str]) -> PixelLayout:
+def _pick_layout(
+    codec: av.Codec, options: EncodeOptions, source: VideoInfo, width: int, height: int, notes: list[str]
+) -> PixelLayout:
     supported = {f.name for f in codec.video_formats} if codec.video_formats else set(WRITABLE_YUV)
     usable = [name for name in WRITABLE_YUV if name in supported]
     if not usable:
@@ -111,7 +113,9 @@ def _pick_layout(codec: av.Codec, options: EncodeOptions, source: VideoInfo, wid
         full = name.replace("420", "444")
         if full not in usable:
             raise OutputError(f"cannot encode {width}x{height} with {codec.name}: 4:2:0 needs an even width and height")
-        notes.append(f"{width}x{height} is odd-sized, which {codec.name} cannot store as 4:2:0; encoded as {full} instead")
+        notes.append(
+            f"{width}x{height} is odd-sized, which {codec.name} cannot store as 4:2:0; encoded as {full} instead"
+        )
         name = full
     return LAYOUTS[name]
 

@@ -35,7 +35,9 @@ def _sort_key(name: str) -> tuple[float, str]:
 def list_directory(directory: str) -> list[str]:
     """Image files directly inside ``directory``, in frame order."""
     names = [
-        n for n in os.listdir(directory) if is_image_file(n) and not n.startswith(".") and os.path.isfile(os.path.join(directory, n))
+        n
+        for n in os.listdir(directory)
+        if is_image_file(n) and not n.startswith(".") and os.path.isfile(os.path.join(directory, n))
     ]
     return [os.path.join(directory, n) for n in sorted(names, key=_sort_key)]
 

@@ -8,7 +8,6 @@ matches the input.
 from __future__ import annotations
 
 import dataclasses
-import statistics
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -19,10 +18,8 @@ from .colourtags import PRI_UNSPECIFIED, RANGE_JPEG, RANGE_UNSPECIFIED, SPC_UNSP
 from .colourtags import default_matrix, matrix_from_tags
 from .errors import InputError, describe_av_error
 from .pixfmt import component_bits, is_full_range_format, nearest_layout
+from .scan import count_packets, sniff_vfr
 from .sources import ContainerSource, ImageSequenceSource, open_source
-
-_VFR_SNIFF_PACKETS = 120
-
 
 @dataclass
 class VideoInfo:
@@ -103,40 +100,6 @@ def _fps(stream: av.video.stream.VideoStream) -> Fraction | None:
     return None
 
 
-def sniff_vfr(path: str, stream_index: int) -> bool:
-    """Best effort: do the first packets' timestamps step unevenly?"""
-    try:
-        with av.open(path) as container:
-            stream = container.streams[stream_index]
-            stamps: list[int] = []
-            finished = True
-            for packet in container.demux(stream):
-                if packet.pts is not None:
-                    stamps.append(packet.pts)
-                if len(stamps) >= _VFR_SNIFF_PACKETS:
-                    finished = False
-                    break
-    except (av.FFmpegError, OSError, IndexError):
-        return False
-    stamps.sort()
-    steps = [b - a for a, b in zip(stamps, stamps[1:])]
-    if not finished and len(steps) > 16:
-        steps = steps[:-8]  # B-frame reordering leaves gaps at the end of the window
-    if len(steps) < 2:
-        return False
-    typical = statistics.median(steps)
-    return max(steps) - min(steps) > max(1, round(0.02 * typical))
-
-
-def _count_packets(path: str, stream_index: int) -> int | None:
-    try:
-        with av.open(path) as container:
-            stream = container.streams[stream_index]
-            return sum(1 for p in container.demux(stream) if p.size > 0)
-    except (av.FFmpegError, OSError, IndexError):
-        return None
-
-
 def describe_container(src: ContainerSource, *, count_frames: bool = False) -> VideoInfo:
     """VideoInfo of an opened container source (uses its eagerly decoded first frame)."""
     stream, frame, ctx = src.stream, src.first_frame, src.stream.codec_context
@@ -151,7 +114,7 @@ def describe_container(src: ContainerSource, *, count_frames: bool = False) -> V
     frame_count = stream.frames if stream.frames and stream.frames > 0 else None
     is_file = src.kind == "file"
     if frame_count is None and count_frames and is_file:
-        frame_count = _count_packets(src.source, stream.index)
+        frame_count = count_packets(src.source, stream.index)
     duration = None
     if stream.duration:
         duration = float(stream.duration * time_base)
@@ -221,9 +184,13 @@ def describe_images(src: ImageSequenceSource) -> VideoInfo:
 
 
 def describe(src: ContainerSource | ImageSequenceSource, *, count_frames: bool = False) -> VideoInfo:
-    if isinstance(src, ImageSequenceSource):
-        return describe_images(src)
-    return describe_container(src, count_frames=count_frames)
+    """VideoInfo of an opened source; late FFmpeg surprises become InputError."""
+    try:
+        if isinstance(src, ImageSequenceSource):
+            return describe_images(src)
+        return describe_container(src, count_frames=count_frames)
+    except (av.FFmpegError, OSError) as error:
+        raise InputError(f"cannot read {src.name}: {describe_av_error(error)}") from None
 
 
 def probe(source: str, stream: int | None = None, *, count_frames: bool = False) -> VideoInfo:
@@ -235,7 +202,5 @@ def probe(source: str, stream: int | None = None, *, count_frames: bool = False)
     src = open_source(source, stream)
     try:
         return describe(src, count_frames=count_frames)
-    except (av.FFmpegError, OSError) as error:  # header quirks surfacing late
-        raise InputError(f"cannot read {src.name}: {describe_av_error(error)}") from None
     finally:
         src.close()

@@ -20,6 +20,7 @@ import av
 from av.subtitles.subtitle import SubtitleSet
 
 from .errors import describe_av_error
+from .stdio import is_broken_pipe
 
 MP4_FAMILY = ("mp4", "mov", "ipod", "3gp", "3g2", "psp", "ismv", "f4v")
 _COPIED_METADATA = ("language", "title", "handler_name")
@@ -38,6 +39,17 @@ class _Route:
     output: av.stream.Stream
     mode: str  # COPY | AUDIO (re-encode) | TEXT (subtitle conversion)
     dropped: int = field(default=0)
+
+
+def _encoder_opens(codec: str, rate: int, layout: str) -> bool:
+    try:
+        ctx = av.CodecContext.create(codec, "w")
+        ctx.sample_rate, ctx.layout = rate, layout
+        ctx.format = ctx.codec.audio_formats[0].name if ctx.codec.audio_formats else "fltp"
+        ctx.open()
+        return True
+    except (av.FFmpegError, ValueError, TypeError):
+        return False
 
 
 def _time(packet: av.Packet) -> float | None:
@@ -107,14 +119,14 @@ class SideStreams:
 
     def _add_audio_encoder(self, stream: av.stream.Stream) -> None:
         codec = "aac" if self._format in MP4_FAMILY else "libopus"
-        ctx = stream.codec_context
-        rate = 48000 if codec == "libopus" else ctx.sample_rate
-        try:
-            layout = _LAYOUTS.get(ctx.layout.nb_channels, "stereo")
-            output = self._output.add_stream(codec, rate=rate, layout=layout)
-        except (ValueError, av.FFmpegError) as error:
-            self._notes.append(f"{self._label(stream)} cannot be stored or re-encoded for {self._format}; dropped ({describe_av_error(error)})")
+        layout = _LAYOUTS.get(stream.codec_context.layout.nb_channels, "stereo")
+        rates = [48000] if codec == "libopus" else [stream.codec_context.sample_rate, 48000]
+        # Try the encoder on its own first: a stream cannot be removed once added.
+        rate = next((r for r in rates if _encoder_opens(codec, r, layout)), None)
+        if rate is None:
+            self._notes.append(f"{self._label(stream)} cannot be stored or re-encoded for {self._format}; dropped")
             return
+        output = self._output.add_stream(codec, rate=rate, layout=layout)
         self._decorate(stream, output)
         stream.thread_type = "AUTO"
         self._routes[stream.index] = _Route(stream, output, AUDIO)
@@ -135,16 +147,12 @@ class SideStreams:
         self._routes[stream.index] = _Route(stream, output, TEXT)
         self._notes.append(f"{self._label(stream)} cannot be copied into {self._format}; converted to {codec}")
 
-    @property
-    def active(self) -> bool:
-        return bool(self._routes)
-
     def feed_until(self, seconds: float) -> None:
         """Mux every side packet that starts before ``seconds``."""
         if self._packets is None:
             return
         while True:
-            packet = self._pending if self._pending is not None else next(self._packets, None)
+            packet = self._pending if self._pending is not None else self._next_packet()
             self._pending = None
             if packet is None:
                 self._packets = None
@@ -154,6 +162,14 @@ class SideStreams:
                 self._pending = packet
                 return
             self._emit(packet)
+
+    def _next_packet(self) -> av.Packet | None:
+        """Next side packet; a damaged source ends the copy (with a note) instead of the whole job."""
+        try:
+            return next(self._packets, None)
+        except (av.FFmpegError, OSError) as error:
+            self._notes.append(f"stopped copying audio/subtitles early: {describe_av_error(error)}")
+            return None
 
     def _emit(self, packet: av.Packet) -> None:
         route = self._routes.get(packet.stream.index)
@@ -217,7 +233,7 @@ class SideStreams:
         try:
             self._output.mux(packet)
         except av.FFmpegError as error:
-            if getattr(error, "errno", 0) in (32, -32):  # EPIPE must reach the writer
+            if is_broken_pipe(error):  # the writer reports a closed stdout itself
                 raise
             route.dropped += 1
 
@@ -235,7 +251,8 @@ class SideStreams:
                 for out in route.output.encode(None):
                     self._mux(route, out)
             if route.dropped:
-                self._notes.append(f"{self._label(route.source)}: {route.dropped} packets could not be written and were skipped")
+                label = self._label(route.source)
+                self._notes.append(f"{label}: {route.dropped} packets could not be written and were skipped")
         self.close()
 
     def close(self) -> None:

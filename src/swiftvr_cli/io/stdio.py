@@ -8,6 +8,8 @@ the writer can report a closed downstream pipe distinctly.
 from __future__ import annotations
 
 import errno
+import os
+import sys
 from typing import BinaryIO
 
 Y4M_MAGIC = b"YUV4MPEG2"
@@ -84,3 +86,16 @@ class PipeWriter:
     def close(self) -> None:
         """Flush only: stdout belongs to the process, not to the muxer."""
         self.flush()
+
+
+def quiet_broken_stdout() -> None:
+    """Point stdout at /dev/null after EPIPE, so Python's exit-time flush stays silent.
+
+    Call it when handling ``BrokenPipe`` before exiting (as ``head`` users expect).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

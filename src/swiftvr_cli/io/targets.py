@@ -92,7 +92,9 @@ def validate(target: Target, source: VideoInfo, overwrite: bool) -> None:
     if src_dir is not None and _same_path(target.path, src_dir):
         raise OutputError(f"cannot write images into {target.path!r}: it is the input folder")
     if existing_frames(target) and not overwrite:
-        raise OutputError(f"cannot write images into {target.path!r}: it already holds frames (allow overwriting to replace them)")
+        raise OutputError(
+            f"cannot write images into {target.path!r}: it already holds frames (allow overwriting to replace them)"
+        )
 
 
 def temp_file_for(path: str) -> str:

@@ -32,6 +32,7 @@ class ContainerSink:
         self,
         file: str | PipeWriter,
         *,
+        label: str,
         container_format: str | None,
         width: int,
         height: int,
@@ -41,34 +42,29 @@ class ContainerSink:
         side_source: str | None,
     ) -> None:
         self._pipe = file if isinstance(file, PipeWriter) else None
-        self._label = "stdout" if self._pipe else repr(file)
+        self._label = label
         self.width, self.height = width, height
         self.frames_written = 0
         self._notes = notes
         self._side: SideStreams | None = None
-        y4m = container_format == Y4M
+        self._y4m = container_format == Y4M
         self._plan: EncoderPlan = plan_encoder(
-            options, source, width, height, force_codec="rawvideo" if y4m else None, notes=notes
+            options, source, width, height, force_codec="rawvideo" if self._y4m else None, notes=notes
         )
         self._fps = source.fps or DEFAULT_FPS
-        # y4m stores one constant rate, expressed as its time base.
-        self._time_base = 1 / self._fps if y4m else source.time_base
-        self._source_time_base = source.time_base
-        self._index_pts = y4m
+        # y4m stores one constant rate, expressed as its time base, and ignores pts.
+        self._time_base = 1 / self._fps if self._y4m else source.time_base
         self._last_pts: int | None = None
+        self._pts_fixed = False
         try:
             self._container = av.open(file, "w", format=container_format)
         except (av.FFmpegError, OSError, ValueError) as error:
-            raise self._error("cannot create output", error) from None
+            raise self._error("cannot create", error) from None
         try:
             self._stream = self._add_video_stream(source)
             self._open_encoder()
             if side_source is not None and options.copy_streams:
-                if y4m:
-                    if source.audio_streams or source.subtitle_streams:
-                        notes.append("y4m carries video only; audio and subtitles are not written")
-                else:
-                    self._side = SideStreams(self._container, side_source, notes)
+                self._attach_side_streams(source, side_source)
             self._container.start_encoding()
         except OutputError:
             self.abort()
@@ -76,6 +72,12 @@ class ContainerSink:
         except (av.FFmpegError, OSError, ValueError) as error:
             self.abort()
             raise self._error("cannot start writing", error) from None
+
+    def _attach_side_streams(self, source: VideoInfo, path: str) -> None:
+        if not self._y4m:
+            self._side = SideStreams(self._container, path, self._notes)
+        elif source.audio_streams or source.subtitle_streams:
+            self._notes.append("y4m carries video only; audio and subtitles are not written")
 
     def _open_encoder(self) -> None:
         """Open the video encoder now, so a missing GPU or bad option fails before any work."""
@@ -95,7 +97,9 @@ class ContainerSink:
             stream = self._container.add_stream(plan.codec, rate=self._fps)
         except ValueError:
             fmt = self._container.format.name
-            raise OutputError(f"the {fmt} container cannot hold {plan.codec} video; pick another codec or file type") from None
+            raise OutputError(
+                f"the {fmt} container cannot hold {plan.codec} video; pick another codec or file type"
+            ) from None
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = plan.layout.pix_fmt
         stream.time_base = self._time_base
@@ -118,15 +122,16 @@ class ContainerSink:
     def _next_pts(self, pts: int | None) -> int:
         """Source pts, or index/fps when unknown; nudged forward if not increasing."""
         index = self.frames_written
-        if self._index_pts:
+        if self._y4m:
             value = index
         elif pts is None:
             value = round(index / (self._fps * self._time_base))
         else:
             value = pts
         if self._last_pts is not None and value <= self._last_pts:
-            if not any(n.startswith("non-increasing") for n in self._notes):
+            if not self._pts_fixed:
                 self._notes.append(f"non-increasing timestamps from frame {index}; shifted to keep order")
+                self._pts_fixed = True
             value = self._last_pts + 1
         self._last_pts = value
         return value
