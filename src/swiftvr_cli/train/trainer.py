@@ -27,7 +27,19 @@ from ..model.loading import random_model, save_embedded
 from ..model.presets import preset
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR
 from .data import ClipSampler, make_split, validation_clips
-from .degrade import DegradeConfig, degrade_clip, degrade_fixed
+from .degrade import CompressConfig, DegradeConfig, StageConfig, degrade_clip, degrade_fixed
+
+
+def light_degradation(scale: int) -> DegradeConfig:
+    """Everyday inputs (mild blur, a codec pass, little noise), drawn as often as the
+    full second-order model so the model does not over-correct lightly damaged video."""
+    first = StageConfig(
+        blur_prob=0.7 if scale > 1 else 0.25, blur_sigma=(0.3, 1.5), blur_kind_probs=(0.8, 0.2, 0.0),
+        resize_probs=(0.0, 0.3, 0.7), resize_down=(0.8, 1.0), noise_prob=0.2, gaussian_sigma=(1.0, 5.0),
+        poisson_scale=(0.05, 0.5), jpeg_prob=0.0,
+    )  # fmt: skip
+    final = CompressConfig(jpeg_prob=0.1, video_prob=0.9, crf=(18, 38))
+    return DegradeConfig(scale=scale, first=first, second_prob=0.0, final=final)
 
 
 @dataclass
@@ -40,10 +52,11 @@ class TrainConfig:
     clip_len: int = 12  # frames per training clip (multiple of 4): 3 latents, 9 supervised frames
     patch: int = 128  # HR patch side (multiple of 32)
     scales: dict[int, float] = field(default_factory=lambda: {4: 0.5, 2: 0.25, 1: 0.25})  # scale -> probability
-    lr: float = 1e-3
+    lr: float = 5e-4
     min_lr: float = 5e-5
     warmup: int = 200
     temporal_weight: float = 0.5
+    light_prob: float = 0.5  # share of clips with everyday (light) rather than heavy degradations
     seed: int = 0
     checkpoint_every: int = 200
     eval_every: int = 500
@@ -172,7 +185,11 @@ class Trainer:
         scales, probs = zip(*self.cfg.scales.items())
         scale = scales[int(torch.multinomial(torch.tensor(probs), 1, generator=self.generator))]
         hq = torch.stack([self.sampler.sample(self.generator) for _ in range(self.cfg.batch)])
-        lq = torch.stack([degrade_clip(c, DegradeConfig(scale=scale), self.generator) for c in hq])
+        configs = [
+            light_degradation(scale) if float(torch.rand((), generator=self.generator)) < self.cfg.light_prob else DegradeConfig(scale=scale)
+            for _ in hq
+        ]
+        lq = torch.stack([degrade_clip(c, cfg, self.generator) for c, cfg in zip(hq, configs)])
         return hq, lq, tuple(hq.shape[-2:])
 
     def train_step(self) -> float:
