@@ -20,7 +20,7 @@ from swiftvr_cli.pipeline.inmemory import restore_tensor
 from swiftvr_cli.train.degrade import degrade_fixed
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "samples" / "bbb_160x90.mp4"
+SAMPLE = ROOT / "samples" / "bbb_val_320x180.mp4"  # held out from training
 WEIGHTS = default_weights_path()
 MAX_WEIGHTS_MB = 50
 
@@ -41,8 +41,8 @@ def model():
 
 @pytest.fixture(scope="module")
 def clean_clip():
-    # a real clip (Big Buck Bunny, CC-BY 3.0): 24 frames of 160x88
-    return load_clip(str(SAMPLE), max_frames=24)[..., :88, :160]
+    # a real clip (Big Buck Bunny, CC-BY 3.0) never seen in training: 20 frames, 320x176
+    return load_clip(str(SAMPLE), max_frames=20)[..., :176, :320]
 
 
 def test_x4_beats_bicubic_on_a_real_clip(model, clean_clip):
