@@ -98,6 +98,13 @@ def build_window_plan(frames: int, height: int, width: int, window: tuple[int, i
     return WindowPlan(gather=gather, scatter=scatter, num_windows=len(windows), window_tokens=n)
 
 
+@lru_cache(maxsize=64)
+def _plan_on(frames: int, height: int, width: int, window: tuple[int, int], odd_layer: bool, device: torch.device) -> WindowPlan:
+    """The plan's index tables on the compute device, copied there once (not per layer call)."""
+    plan = build_window_plan(frames, height, width, window, odd_layer)
+    return WindowPlan(plan.gather.to(device), plan.scatter.to(device), plan.num_windows, plan.window_tokens)
+
+
 def windowed_attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -113,11 +120,11 @@ def windowed_attention(
     when a single window covers the whole frame.
     """
     frames, height, width = grid
-    plan = build_window_plan(frames, height, width, tuple(window), odd_layer)
+    plan = _plan_on(frames, height, width, tuple(window), odd_layer, q.device)
     if plan.num_windows == 1:
         return F.scaled_dot_product_attention(q, k, v)
     b, h, _, d = q.shape
-    gather = plan.gather.to(q.device)
+    gather = plan.gather
     # [B, heads, nW, n, d] -> [B*nW, heads, n, d] so SDPA batches all windows at once
     def to_windows(x: torch.Tensor) -> torch.Tensor:
         w = x[:, :, gather]  # [B, heads, nW, n, d]
@@ -126,7 +133,7 @@ def windowed_attention(
     out = F.scaled_dot_product_attention(to_windows(q), to_windows(k), to_windows(v))
     out = out.reshape(b, plan.num_windows, h, plan.window_tokens, d).permute(0, 2, 1, 3, 4)
     out = out.reshape(b, h, plan.num_windows * plan.window_tokens, d)  # flattened window outputs
-    return out[:, :, plan.scatter.to(q.device)]
+    return out[:, :, plan.scatter]
 
 
 def window_block_mask(grid: tuple[int, int, int], window: tuple[int, int], odd_layer: bool) -> torch.Tensor:

@@ -19,6 +19,7 @@ from ..model.swiftvr import ChunkKind, SwiftVR
 from .chunker import Chunker
 from .restorer import ChunkRestorer
 from .stages import END, StageGroup, StageTimes
+from .transfer import to_host_async
 
 
 @dataclass
@@ -126,13 +127,14 @@ def restore_video(
             for job in chunks_q:
                 with times.timer("model"):
                     out, state = restorer.restore_chunk(job.rgb, job.kind, state)
-                    out = out.float().cpu()
-                restored_q.put((out, job.pts))
+                    out, ready = to_host_async(out.float())
+                restored_q.put((out, ready, job.pts))
             restored_q.put(END)
 
         def encode() -> None:
             pending_pts: collections.deque = collections.deque()
-            for out, pts in restored_q:
+            for out, ready, pts in restored_q:
+                ready()
                 pending_pts.extend(pts)
                 count = min(len(pending_pts), out.shape[0])  # frames past the real ones are padding
                 if count:
