@@ -35,6 +35,7 @@ class ExitCode:
     OUTPUT = 4
     WEIGHTS = 5
     MEMORY = 6
+    BATCH_FAILED = 7  # `swiftvr batch`: some inputs failed, the others were done
     INTERRUPTED = 130
 
 
@@ -248,7 +249,7 @@ def bench(
                 from .model.config import SwiftVRConfig
 
                 cfg = SwiftVRConfig.from_json_dict(json.loads(Path(random_weights).read_text()))
-            model, label = random_model(cfg, dev, torch_dtype), f"random:{random_weights}"
+            model, label = random_model(cfg, dev, torch_dtype, prompt_len=512), f"random:{random_weights}"
         else:
             model, label = load_model(weights, dev, torch_dtype), weights or "embedded default"
         env = environment(model, torch_dtype, label)
@@ -313,6 +314,122 @@ def eval_command(
         for r in rows:
             table.add_row(r.name, *(f"{r.metrics[c]:.4f}" if c == "ssim" else f"{r.metrics[c]:.2f}" for c in columns))
         Console().print(table)
+
+    run_guarded(debug, body)
+
+
+from .batch.discover import DEFAULT_GLOB  # noqa: E402 - light (no torch); the help shows it
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+BATCH = "Batch"
+RAY = "Ray (--engine ray)"
+
+
+@app.command()
+def batch(
+    in_dir: Annotated[str, typer.Argument(help="Folder of input videos.")],
+    out_dir: Annotated[str, typer.Argument(help="Output folder; mirrors IN_DIR's structure and holds .swiftvr/manifest.jsonl.")],
+    glob: Annotated[str, typer.Option(help="Comma-separated file-name patterns (case-insensitive).", rich_help_panel=BATCH)] = DEFAULT_GLOB,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Walk sub-folders too (mirrored under OUT_DIR).", rich_help_panel=BATCH)] = False,
+    suffix: Annotated[str, typer.Option(help="Added to each output's name, e.g. _x4.", rich_help_panel=BATCH)] = "",
+    ext: Annotated[Optional[str], typer.Option(help="Output container extension, e.g. mkv (default: the input's).", rich_help_panel=BATCH)] = None,
+    shard: Annotated[Optional[str], typer.Option(help="i/n: only the inputs of shard i (0-based) of n, e.g. $SLURM_ARRAY_TASK_ID/4.", rich_help_panel=BATCH)] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also retry inputs that failed earlier because they could not be read.", rich_help_panel=BATCH)] = False,
+    engine: Annotated[Engine, typer.Option(help="local: this process; ray: a pool of workers on a Ray cluster.", rich_help_panel=BATCH)] = Engine.local,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address ('auto': the running cluster; default: start a local one).", rich_help_panel=RAY)] = None,
+    num_gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray worker (CPU workers when the cluster has none).", rich_help_panel=RAY)] = 1.0,
+    workers: Annotated[Optional[int], typer.Option(help="At most this many Ray workers.", rich_help_panel=RAY)] = None,
+    segment_seconds: Annotated[Optional[float], typer.Option(help="Split videos longer than this into segments restored in parallel (default: split above 10 min into 5 min; 0: never).", rich_help_panel=RAY)] = None,
+    warmup_frames: Annotated[int, typer.Option(help="Frames each segment restores before its start and drops (rounded up to whole chunks).", rich_help_panel=RAY)] = 32,
+    scale: Annotated[float, typer.Option("--scale", "-s", help="Upscale factor (4 or 2 for super-resolution, 1 for clean-up).", rich_help_panel=MODEL)] = 4.0,
+    weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)] = None,
+    chunk: Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)] = 24,
+    overlap: Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)] = 0,
+    device: Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)] = Device.auto,
+    dtype: Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 on CUDA, float32 on CPU).", rich_help_panel=PERF)] = DType.auto,
+    codec: Annotated[str, typer.Option(help="Video encoder: libx264, libx265, libsvtav1, h264_nvenc, hevc_nvenc.", rich_help_panel=IO)] = "libx264",
+    crf: Annotated[Optional[int], typer.Option(help="Encoder quality (lower is better).", rich_help_panel=IO)] = 18,
+    preset: Annotated[Optional[str], typer.Option(help="Encoder preset.", rich_help_panel=IO)] = "medium",
+    pix_fmt: Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)] = None,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads for the model (default: all cores; 1 per Ray CPU worker).", rich_help_panel=PERF)] = None,
+    json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures on stderr (no progress, no table).")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Restore every video in a folder tree; already-done videos are skipped (safe to run from cron)."""
+
+    def body():
+        import torch
+
+        from .batch.command import BatchRequest, run_batch
+        from .batch.discover import parse_globs
+        from .batch.ray_engine import RayOptions, import_ray
+        from .batch.report import outcome_line, summary_json, summary_table
+        from .batch.shard import parse_shard
+        from .batch.worker import WorkerSpec
+        from .io import EncodeOptions
+        from .pipeline.runner import RestoreSettings
+        from .progress import FrameProgress
+
+        if chunk <= 0 or chunk % 4:
+            raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
+        if scale <= 0 or scale > 8:
+            raise UsageError(f"--scale must be in (0, 8], got {scale}")
+        if overlap < 0 or warmup_frames < 0:
+            raise UsageError("--overlap and --warmup-frames must be >= 0")
+        if workers is not None and workers < 1:
+            raise UsageError("--workers must be >= 1")
+        if segment_seconds is not None and segment_seconds < 0:
+            raise UsageError("--segment-seconds must be >= 0")
+        if engine is Engine.local and (segment_seconds or address or workers):
+            raise UsageError("--segment-seconds, --address and --workers need --engine ray")
+        try:
+            patterns = parse_globs(glob)
+            shard_spec = parse_shard(shard) if shard is not None else None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if engine is Engine.ray:
+            try:
+                import_ray()
+            except Exception as exc:  # RayUnavailable: a usage problem, not a crash
+                raise UsageError(str(exc)) from None
+        else:
+            resolve_device(device)  # fail now if CUDA was asked for and is missing
+            if threads:
+                torch.set_num_threads(threads)
+        request = BatchRequest(
+            in_dir=in_dir, out_dir=out_dir, patterns=patterns, recursive=recursive, suffix=suffix, ext=ext,
+            shard=shard_spec, retry_failed=retry_failed, engine=engine.value,
+            settings=RestoreSettings(scale=scale, clip_len=chunk, overlap=overlap, overwrite=True,
+                                     encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt)),
+            spec=WorkerSpec(weights=weights, device=device.value, dtype=dtype.value, threads=threads),
+            ray=RayOptions(address=address, num_gpus_per_worker=num_gpus_per_worker, workers=workers,
+                           segment_seconds=segment_seconds, warmup_frames=warmup_frames),
+        )  # fmt: skip
+
+        def on_outcome(outcome) -> None:
+            if outcome.status == "failed" or (not quiet and outcome.status != "skipped"):
+                err.print(outcome_line(outcome), highlight=False, markup=False, soft_wrap=True)
+
+        try:
+            outcomes, seconds = run_batch(
+                request, on_outcome=on_outcome, log=lambda line: None if quiet else err.print(line, highlight=False),
+                progress=lambda label: FrameProgress(enabled=not quiet, label=label),
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if not quiet:
+            err.print(summary_table(outcomes, f"swiftvr batch {in_dir} -> {out_dir} ({seconds:.1f}s)"))
+        if json_summary:
+            meta = {"in_dir": in_dir, "out_dir": out_dir, "engine": engine.value, "shard": shard}
+            sys.stdout.write(json.dumps(summary_json(outcomes, seconds=seconds, meta=meta)) + "\n")
+        if any(o.status == "failed" for o in outcomes):
+            raise typer.Exit(ExitCode.BATCH_FAILED)
 
     run_guarded(debug, body)
 

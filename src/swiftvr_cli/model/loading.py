@@ -195,11 +195,15 @@ def save_embedded(model: SwiftVR, json_path: str | Path, extra: dict | None = No
     return weights_path
 
 
-def random_model(cfg: SwiftVRConfig, device="cpu", dtype: torch.dtype = torch.float32, seed: int = 0) -> SwiftVR:
-    """A randomly initialised model (benchmarks of any config without a download)."""
+def random_model(cfg: SwiftVRConfig, device="cpu", dtype: torch.dtype = torch.float32, seed: int = 0, prompt_len: int = 16) -> SwiftVR:
+    """A randomly initialised model (benchmarks of any config without a download).
+
+    Benchmarks of the official config use prompt_len=512, the length of the
+    release's empty-prompt embedding, so cross-attention costs the same.
+    """
     torch.manual_seed(seed)
     with torch.device(device):
-        model = SwiftVR(cfg, torch.randn(16, cfg.dit.text_dim) if cfg.use_dit else None)
+        model = SwiftVR(cfg, torch.randn(prompt_len, cfg.dit.text_dim) if cfg.use_dit else None)
     return model.to(dtype).eval().requires_grad_(False).use_channels_last()
 
 
