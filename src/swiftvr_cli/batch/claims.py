@@ -1,0 +1,192 @@
+"""Who works on which video, and whether it is already done.
+
+``claim`` takes a video's lock, re-reads the manifest (another run may have
+just finished it) and decides:
+
+* done (skipped): the latest manifest line is 'ok', the settings hash
+  matches, the input is the same file (size + mtime, or else its sha256)
+  and the output is still there with the size we recorded. An output file
+  alone never counts as done: a killed run's output, a stale temporary file
+  or a 'running' line are redone.
+* previously failed: the latest line is 'failed' because the input itself
+  could not be read, and neither the input nor the settings changed since.
+  Not retried (a broken file would fail every hour) unless --retry-failed.
+  Other failures (out of memory, disk full, crashes, kills) are retried.
+* otherwise: work to do. A 'running' line is appended and the video stays
+  locked until ``finish_*`` records the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..io.targets import TEMP_MARK
+from .discover import Job
+from .failures import INPUT
+from .fingerprint import FileStat, settings_hash, sha256_of, stat_of
+from .lock import VideoLock, lock_path
+from .manifest import ABORTED, FAILED, OK, RUNNING, Manifest, state_dir
+
+# Outcome statuses of one run (what the summary shows).
+DONE, SKIPPED, BUSY, HELD = "ok", "skipped", "busy", "previously-failed"
+
+
+@dataclass
+class Outcome:
+    input: str
+    output: str
+    status: str  # ok | skipped | busy | failed | previously-failed
+    error: str | None = None
+    frames: int | None = None
+    seconds: float | None = None
+    fps: float | None = None
+    segments: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class Claim:
+    """A video this run holds the lock for and has marked 'running'."""
+
+    job: Job
+    lock: VideoLock
+    record: dict[str, Any]  # input identity and settings, repeated on every manifest line
+    started: float = field(default_factory=time.perf_counter)
+
+
+def segment_dir(out_dir: str, rel: str) -> str:
+    return os.path.join(state_dir(out_dir), "segments", hashlib.sha1(rel.encode("utf-8")).hexdigest()[:20])
+
+
+def remove_stale_temps(target: str) -> list[str]:
+    """Delete temporary files a killed writer left beside ``target`` (call only while holding its lock)."""
+    folder, name = os.path.split(target)
+    stem, ext = os.path.splitext(name)
+    prefix = f".{stem}{TEMP_MARK}-"
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return removed
+    for entry in names:
+        if entry.startswith(prefix) and entry.endswith(ext):
+            try:
+                os.remove(os.path.join(folder, entry))
+                removed.append(entry)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def same_input(entry: dict[str, Any], stat: FileStat, source: str) -> tuple[bool, str | None]:
+    """Is the input the file the entry describes? Returns (same, sha256 if it had to be computed)."""
+    if entry.get("size") == stat.size and entry.get("mtime_ns") == stat.mtime_ns and entry.get("sha256"):
+        return True, None
+    if entry.get("size") != stat.size:
+        return False, None
+    digest = sha256_of(source)
+    return digest == entry.get("sha256"), digest
+
+
+def output_intact(entry: dict[str, Any], target: str) -> bool:
+    try:
+        return os.path.getsize(target) == entry.get("output_bytes")
+    except OSError:
+        return False
+
+
+class Claims:
+    """Locks and manifest of one OUT_DIR, for one batch run."""
+
+    def __init__(self, out_dir: str, settings: dict[str, Any], retry_failed: bool = False, engine: str = "local") -> None:
+        self.out_dir = out_dir
+        self.settings = settings
+        self.settings_hash = settings_hash(settings)
+        self.retry_failed = retry_failed
+        self.engine = engine
+        self.manifest = Manifest(out_dir)
+        self.state_dir = state_dir(out_dir)
+        self.manifest.refresh()
+
+    def claim(self, job: Job) -> Claim | Outcome:
+        if job.conflict:
+            return Outcome(job.rel, job.rel_output, FAILED, error=f"writes the same output as {job.conflict}; use --suffix or --ext")
+        lock = VideoLock.try_acquire(lock_path(self.state_dir, job.rel), job.rel)
+        if lock is None:
+            return Outcome(job.rel, job.rel_output, BUSY)
+        try:
+            return self._decide(job, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    def _decide(self, job: Job, lock: VideoLock) -> Claim | Outcome:
+        self.manifest.refresh()
+        entry = self.manifest.latest(job.rel)
+        try:
+            stat = stat_of(job.source)
+        except OSError as error:
+            lock.release()
+            return Outcome(job.rel, job.rel_output, FAILED, error=f"cannot read {job.source!r}: {error.strerror}")
+        digest = None
+        if entry is not None and entry.get("settings_hash") == self.settings_hash and entry.get("output") == job.rel_output:
+            same, digest = same_input(entry, stat, job.source)
+            if same and entry.get("status") == OK and output_intact(entry, job.target):
+                if digest is not None:  # touched or copied, same content: remember the new stat
+                    self.manifest.append({**entry, "size": stat.size, "mtime_ns": stat.mtime_ns})
+                lock.release()
+                return Outcome(job.rel, job.rel_output, SKIPPED)
+            if same and entry.get("status") == FAILED and entry.get("error_kind") == INPUT and not self.retry_failed:
+                lock.release()
+                return Outcome(job.rel, job.rel_output, HELD, error=entry.get("error"))
+        record = {
+            "input": job.rel,
+            "output": job.rel_output,
+            "sha256": digest if digest is not None else sha256_of(job.source),
+            "size": stat.size,
+            "mtime_ns": stat.mtime_ns,
+            "settings": self.settings,
+            "settings_hash": self.settings_hash,
+            "engine": self.engine,
+        }
+        os.makedirs(os.path.dirname(job.target), exist_ok=True)
+        remove_stale_temps(job.target)
+        shutil.rmtree(segment_dir(self.out_dir, job.rel), ignore_errors=True)
+        self.manifest.append({**record, "status": RUNNING})
+        return Claim(job, lock, record)
+
+    def finish_ok(
+        self, claim: Claim, frames: int, notes: list[str] | None = None, segments: int | None = None, seconds: float | None = None
+    ) -> Outcome:
+        """``seconds``: restore time when it differs from the claim's age (Ray: time on the workers)."""
+        if seconds is None:
+            seconds = time.perf_counter() - claim.started
+        fps = frames / seconds if seconds > 0 else 0.0
+        output_bytes = os.path.getsize(claim.job.target)
+        self._close(claim, {"status": OK, "frames": frames, "seconds": round(seconds, 3), "fps": round(fps, 3),
+                            "output_bytes": output_bytes, "segments": segments})  # fmt: skip
+        return Outcome(claim.job.rel, claim.job.rel_output, DONE, frames=frames, seconds=seconds, fps=fps,
+                       segments=segments, notes=list(notes or []))  # fmt: skip
+
+    def finish_failed(self, claim: Claim, error: str, kind: str) -> Outcome:
+        seconds = time.perf_counter() - claim.started
+        self._close(claim, {"status": FAILED, "error": error, "error_kind": kind, "seconds": round(seconds, 3)})
+        return Outcome(claim.job.rel, claim.job.rel_output, FAILED, error=error, seconds=seconds)
+
+    def abort(self, claim: Claim, reason: str) -> None:
+        """The run stops before this video is done (interrupt, unusable model): it is redone next time."""
+        self._close(claim, {"status": ABORTED, "error": reason})
+
+    def _close(self, claim: Claim, result: dict[str, Any]) -> None:
+        try:
+            self.manifest.append({**claim.record, **result})
+        finally:
+            claim.lock.release()

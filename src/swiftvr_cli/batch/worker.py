@@ -1,0 +1,102 @@
+"""A restore worker: one model, many tasks (a whole video or one segment).
+
+Plain Python, so it runs as a Ray actor (``ray.remote(RestoreWorker)``) and
+in tests without Ray. Failures come back as data, never as exceptions, so
+the driver always knows which task failed and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..io import VideoInfo
+from ..pipeline.runner import RestoreSettings, restore_video
+from .failures import describe_failure
+from .range_restore import PtsRange, restore_range
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """How a worker loads its model (resolved on the worker, which may have other devices)."""
+
+    weights: str | None = None
+    device: str = "auto"  # auto | cuda | cpu
+    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
+    threads: int | None = None  # torch CPU threads
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str  # the video (its relative input path)
+    source: str
+    target: str
+    info: VideoInfo
+    frames: int  # frames this task outputs (for progress)
+    segment: int | None = None
+    span: PtsRange | None = None  # None: the whole video, with audio and subtitles
+
+
+@dataclass
+class TaskResult:
+    key: str
+    segment: int | None
+    frames: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    error_kind: str | None = None
+
+
+def resolve(spec: WorkerSpec):
+    """(device, dtype) for this machine: auto means CUDA + bfloat16 when a GPU is visible."""
+    import torch
+
+    device = spec.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if spec.dtype == "auto":
+        return device, torch.bfloat16 if device == "cuda" else torch.float32
+    return device, getattr(torch, spec.dtype)
+
+
+class RestoreWorker:
+    """Loads the model once; ``run`` restores one task."""
+
+    def __init__(self, spec: WorkerSpec, settings: RestoreSettings) -> None:
+        import torch
+
+        from ..model.loading import load_model
+
+        self.settings = settings
+        self.model = None
+        self.startup_error: tuple[str, str] | None = None
+        if spec.threads:
+            torch.set_num_threads(spec.threads)
+        try:
+            device, dtype = resolve(spec)
+            self.model = load_model(spec.weights, device, dtype)
+            self.device = f"{device} ({dtype})".replace("torch.", "")
+        except Exception as error:  # noqa: BLE001 - reported by ready(), so the driver can say why
+            self.startup_error = (type(error).__name__, describe_failure(error)[0])
+            self.device = "none"
+
+    def ready(self) -> dict:
+        return {"device": self.device, "error": self.startup_error}
+
+    def run(self, task: Task) -> TaskResult:
+        import time
+
+        start = time.perf_counter()
+        result = TaskResult(task.key, task.segment)
+        try:
+            if self.model is None:
+                raise RuntimeError("the worker has no model")
+            if task.span is None:
+                summary = restore_video(self.model, task.source, task.target, self.settings)
+                result.frames, result.notes = summary.frames, list(summary.notes)
+            else:
+                result.frames = restore_range(self.model, task.source, task.target, task.info, self.settings, task.span)
+        except Exception as error:  # noqa: BLE001 - returned to the driver as data
+            result.error, result.error_kind = describe_failure(error)
+        result.seconds = time.perf_counter() - start
+        return result
