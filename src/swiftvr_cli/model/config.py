@@ -86,6 +86,7 @@ class ReAEConfig:
     # Our own restoration-friendly options (off in the official model):
     residual: bool = False  # decoder output is added to the (upsampled) LQ frame
     lq_skip_channels: int = 0  # full-resolution LQ features concatenated before decoder layer 20
+    lq_skip_layers: int = 1  # depth of that full-resolution feature branch
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
         decoder_out_width=out_width,
         residual=base.residual,
         lq_skip_channels=base.lq_skip_channels,
+        lq_skip_layers=base.lq_skip_layers,
     )
 
 

@@ -17,9 +17,10 @@ PRESETS: dict[str, SwiftVRConfig] = {
             num_layers=2, in_channels=32, out_channels=32, window=(16, 16),
         ),
         reae=ReAEConfig(
-            latent_channels=32, encoder_width=16, decoder_widths=(48, 32, 16), decoder_out_width=16,
+            latent_channels=32, encoder_width=16, decoder_widths=(48, 32, 16), decoder_out_width=24,
             residual=True,  # predict a correction on top of the bilinear-upscaled input
-            lq_skip_channels=8,  # full-resolution input detail reaches the decoder directly
+            lq_skip_channels=16,  # full-resolution input detail reaches the decoder directly
+            lq_skip_layers=2,
         ),
     ),
     "test": SwiftVRConfig(  # toy size for unit tests

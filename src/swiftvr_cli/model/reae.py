@@ -162,7 +162,11 @@ class ReAE(nn.Module):
         self.encoder = build_encoder(cfg.encoder_width, cfg.latent_channels)
         self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width, cfg.lq_skip_channels)
         if cfg.lq_skip_channels:
-            self.lq_skip = nn.Sequential(conv(12, cfg.lq_skip_channels), nn.ReLU())
+            width = cfg.lq_skip_channels
+            layers: list[nn.Module] = [conv(12, width), nn.ReLU()]
+            for _ in range(cfg.lq_skip_layers - 1):
+                layers += [conv(width, width), nn.ReLU()]
+            self.lq_skip = nn.Sequential(*layers)
 
     def encode(self, frames: torch.Tensor, state: StreamState) -> torch.Tensor:
         """frames [B, 4k, 3, H, W] in [0, 1] -> latents [B, k, C, H/16, W/16]."""

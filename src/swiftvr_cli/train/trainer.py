@@ -49,14 +49,14 @@ class TrainConfig:
     run_dir: str = "runs/tiny"
     steps: int = 6000
     batch: int = 4
-    clip_len: int = 12  # frames per training clip (multiple of 4): 3 latents, 9 supervised frames
+    clip_len: int = 8  # frames per training clip (multiple of 4): 2 latents, 5 supervised frames
     patch: int = 128  # HR patch side (multiple of 32)
     scales: dict[int, float] = field(default_factory=lambda: {4: 0.5, 2: 0.25, 1: 0.25})  # scale -> probability
-    lr: float = 5e-4
+    lr: float = 1e-3
     min_lr: float = 5e-5
     warmup: int = 200
     temporal_weight: float = 0.5
-    light_prob: float = 0.5  # share of clips with everyday (light) rather than heavy degradations
+    light_prob: float = 0.8  # share of clips with everyday (light) rather than heavy degradations
     seed: int = 0
     checkpoint_every: int = 200
     eval_every: int = 500
