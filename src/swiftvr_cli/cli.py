@@ -37,6 +37,7 @@ class ExitCode:
     MEMORY = 6
     BATCH_FAILED = 7  # `swiftvr batch`: some inputs failed, the others were done
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM: 128 + 15, as shells report it
 
 
 class Device(str, Enum):
@@ -74,15 +75,30 @@ class UsageError(Exception):
     """A bad combination of options."""
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    for note in notes:  # what was kept (partial output, resume checkpoints)
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+OUT_OF_MEMORY = "out of memory: lower --chunk (e.g. 8), --scale or --max-memory, or add --auto to retry with smaller chunks"
 
 
 def run_guarded(debug: bool, fn):
     """Run a command body; turn known failures into one line + exit code."""
+    from .signals import sigterm_as_interrupt
+
+    with sigterm_as_interrupt():
+        return _run_guarded(debug, fn)
+
+
+def _run_guarded(debug: bool, fn):
     from .io import BrokenPipe, InputError, OutputError
     from .model.loading import WeightsError
+    from .pipeline.budget import MemoryBudgetError
+    from .pipeline.safeguards import NOTES_ATTR
+    from .signals import Terminated
 
     try:
         return fn()
@@ -93,32 +109,41 @@ def run_guarded(debug: bool, fn):
 
         quiet_broken_stdout()  # no "Exception ignored" noise from Python's exit-time flush
         raise typer.Exit(0)  # the reader went away (e.g. `| head`): nothing to report
-    except KeyboardInterrupt:
-        err.print("interrupted", highlight=False)
-        raise typer.Exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        err.print("terminated" if terminated else "interrupted", highlight=False)
+        for note in getattr(exc, NOTES_ATTR, []):
+            err.print(f"note: {note}", highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - mapped to a message below
         if debug:
             traceback.print_exc()
+        notes = getattr(exc, NOTES_ATTR, [])
         if isinstance(exc, InputError):
-            fail(str(exc), ExitCode.INPUT)
+            fail(str(exc), ExitCode.INPUT, notes)
         if isinstance(exc, OutputError):
-            fail(str(exc), ExitCode.OUTPUT)
+            fail(str(exc), ExitCode.OUTPUT, notes)
         if isinstance(exc, WeightsError):
-            fail(str(exc), ExitCode.WEIGHTS)
+            fail(str(exc), ExitCode.WEIGHTS, notes)
         if isinstance(exc, UsageError):
-            fail(str(exc), ExitCode.USAGE)
+            fail(str(exc), ExitCode.USAGE, notes)
+        if isinstance(exc, MemoryBudgetError):
+            fail(str(exc), ExitCode.MEMORY, notes)
         if _is_out_of_memory(exc):
-            fail("out of memory: lower --chunk (e.g. 8) or --scale, or use a smaller output size", ExitCode.MEMORY)
-        fail(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for details)"), ExitCode.INTERNAL)
+            fail(OUT_OF_MEMORY, ExitCode.MEMORY, notes)
+        fail(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for details)"), ExitCode.INTERNAL, notes)
 
 
 def _is_out_of_memory(exc: Exception) -> bool:
-    return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
+    from .pipeline.retry import is_out_of_memory
+
+    return is_out_of_memory(exc)
 
 
 IO = "Input / output"
 MODEL = "Model"
 PERF = "Performance"
+SAFETY = "Damaged input, interruptions, memory"
 
 
 @app.command()
@@ -139,6 +164,12 @@ def restore(
     stream: Annotated[Optional[int], typer.Option(help="Video stream index when the input has several.", rich_help_panel=IO)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output.", rich_help_panel=IO)] = False,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for the model (default: all cores).", rich_help_panel=PERF)] = None,
+    skip_corrupt: Annotated[bool, typer.Option("--skip-corrupt", help="Replace damaged frames by the previous good one (frame count and timing kept) instead of stopping.", rich_help_panel=SAFETY)] = False,
+    keep_partial: Annotated[bool, typer.Option("--keep-partial", help="If the run stops early (Ctrl-C, SIGTERM, damaged input), keep the frames done as NAME.partial.EXT.", rich_help_panel=SAFETY)] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Save checkpoints beside the output; the same command continues an interrupted run.", rich_help_panel=SAFETY)] = False,
+    checkpoint_every: Annotated[int, typer.Option(help="With --resume: chunks between checkpoints.", rich_help_panel=SAFETY)] = 8,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory the run may use, e.g. 8G (default: what is free); larger runs are refused before they start.", rich_help_panel=SAFETY)] = None,
+    auto: Annotated[bool, typer.Option("--auto", help="When memory is short, use a smaller --chunk (halving down to 4) instead of failing.", rich_help_panel=SAFETY)] = False,
     json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary (stdout, or stderr when stdout is the video).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
@@ -150,6 +181,9 @@ def restore(
 
         from .io import EncodeOptions
         from .model.loading import load_model
+        from .pipeline.budget import parse_size
+        from .pipeline.resume import work_dir_for
+        from .pipeline.retry import restore_with_retries
         from .pipeline.runner import RestoreSettings, restore_video
         from .progress import FrameProgress
 
@@ -159,6 +193,16 @@ def restore(
             raise UsageError(f"--scale must be in (0, 8], got {scale}")
         if overlap < 0:
             raise UsageError("--overlap must be >= 0")
+        if resume and "-" in (input, output):
+            raise UsageError("--resume needs a video file as input and as output (not a pipe)")
+        if checkpoint_every < 1:
+            raise UsageError("--checkpoint-every must be >= 1")
+        try:
+            memory_limit = parse_size(max_memory) if max_memory is not None else None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if not resume and output != "-" and Path(work_dir_for(output)).is_dir():
+            err.print(f"note: an interrupted --resume run of {output} left checkpoints; add --resume to continue it", highlight=False)
         if threads:
             torch.set_num_threads(threads)
         dev = resolve_device(device)
@@ -166,9 +210,12 @@ def restore(
         settings = RestoreSettings(
             scale=scale, clip_len=chunk, overlap=overlap, stream=stream, overwrite=overwrite,
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, container_format=format),
-        )
+            skip_corrupt=skip_corrupt, keep_partial=keep_partial, resume=resume, checkpoint_every=checkpoint_every,
+            max_memory=memory_limit, auto=auto,
+        )  # fmt: skip
         with FrameProgress(enabled=not quiet, label=Path(input).name if input != "-" else "stdin") as progress:
-            summary = restore_video(model, input, output, settings, on_progress=progress.update)
+            run = lambda s: restore_video(model, input, output, s, on_progress=progress.update)  # noqa: E731
+            summary = restore_with_retries(run, settings, output, can_retry=input != "-")
         for note in summary.notes:
             err.print(f"note: {note}", highlight=False)
         if json_summary:

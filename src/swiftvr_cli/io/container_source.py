@@ -15,8 +15,9 @@ from typing import Iterator
 import av
 
 from .errors import InputError, describe_av_error
+from .ledger import LostFrame, PtsLedger
 from .naming import STDIN, display_name
-from .stdio import Y4M_MAGIC, ReplayReader, peek
+from .stdio import Y4M_MAGIC, ReplayReader, peek, y4m_leftover
 
 
 def _open_error(source: str, error: BaseException) -> InputError:
@@ -38,6 +39,10 @@ class ContainerSource:
         self.strict = strict
         self.problems: list[str] = []
         self.frames_decoded = 0
+        self._leading: list[LostFrame] = []  # lost frames before the first good one (lenient mode)
+        self._damage: BaseException | None = None  # the latest decode error
+        self._pipe: ReplayReader | None = None  # stdin, counting bytes
+        self._packets, self._frame_bytes = 0, 0  # demuxed so far, size of the latest
         self.container = self._open()
         try:
             self.stream = self._select_stream(stream)
@@ -70,9 +75,13 @@ class ContainerSource:
         if not head:
             raise InputError("cannot read stdin: no data received")
         fmt = "yuv4mpegpipe" if head == Y4M_MAGIC else None
+        self._pipe = ReplayReader(raw, head)
         try:
-            return av.open(ReplayReader(raw, head), format=fmt, metadata_errors="replace")
+            return av.open(self._pipe, format=fmt, metadata_errors="replace")
         except (av.FFmpegError, OSError, ValueError) as error:
+            if fmt is not None:  # FFmpeg's own reason (often an unrelated errno) would only confuse
+                line = self._pipe.start.split(b"\n", 1)[0][:80].decode("ascii", "replace")
+                raise InputError(f"cannot read stdin: invalid YUV4MPEG2 header {line!r}") from None
             raise _open_error(self.source, error) from None
 
     def _select_stream(self, index: int | None) -> "av.video.stream.VideoStream":
@@ -97,8 +106,9 @@ class ContainerSource:
     def _fail(self, what: str, error: BaseException | None) -> InputError:
         n = self.frames_decoded
         reason = f": {describe_av_error(error)}" if error is not None else ""
+        hint = "; --skip-corrupt replaces damaged frames and carries on" if what != "the file is truncated" else ""
         return InputError(
-            f"cannot read {self.name}: {what} at frame {n} ({n} frames decoded so far){reason}", frames_decoded=n
+            f"cannot read {self.name}: {what} at frame {n} ({n} frames decoded so far){reason}{hint}", frames_decoded=n
         )
 
     def _missing_bytes(self) -> bool:
@@ -113,49 +123,104 @@ class ContainerSource:
             return False
 
     def _end_of_stream(self) -> None:
+        if self._pipe is not None and self.container.format.name == "yuv4mpegpipe":
+            self._check_y4m_end()
         if not self._missing_bytes():
             return
         if self.strict:
             raise self._fail("the file is truncated", None)
         self.problems.append(f"file is truncated after frame {self.frames_decoded}")
 
-    def _decode(self) -> Iterator[av.VideoFrame]:
+    def _check_y4m_end(self) -> None:
+        """A y4m pipe that stops mid-frame was cut (the producer died): treated like a truncated file."""
+        if not self._frame_bytes or not y4m_leftover(self._pipe, self._packets, self._frame_bytes):
+            return
+        n = self._packets
+        if self.strict:
+            raise InputError(
+                f"cannot read stdin: the stream ended in the middle of frame {n} ({n} complete frames received); "
+                "--skip-corrupt restores the complete frames",
+                frames_decoded=n,
+            )
+        self.problems.append(f"stdin ended in the middle of frame {n}; the {n} complete frames were restored")
+
+    def _decode(self) -> Iterator[av.VideoFrame | LostFrame]:
+        """Frames in order; in lenient mode undecodable ones come back as ``LostFrame`` markers.
+
+        A decode error is not raised on the spot: with frame threading it
+        surfaces a packet or two late. Decoding goes on until the ledger shows
+        which frame never came out, so the error names the right frame.
+        """
         packets = self.container.demux(self.stream)
+        ledger = PtsLedger()
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
                 self._end_of_stream()
-                return
+                break
             except (av.FFmpegError, OSError) as error:
                 if self.strict:
                     raise self._fail("reading failed (truncated or corrupt file?)", error) from None
                 self.problems.append(f"stopped at frame {self.frames_decoded}: {describe_av_error(error)}")
-                return
+                yield from self._drain(ledger)
+                break
+            if packet.size and not packet.is_discard:
+                ledger.expect(packet.pts)
+                self._packets, self._frame_bytes = self._packets + 1, packet.size
             try:
                 frames = self.stream.decode(packet)
             except (av.FFmpegError, OSError) as error:
-                if self.strict:
-                    raise self._fail("decoding failed (truncated or corrupt stream?)", error) from None
-                self.problems.append(f"skipped undecodable data at frame {self.frames_decoded}")
-                continue
-            for frame in frames:
-                if frame.is_corrupt:
+                if packet.pts is None:  # unstamped: the ledger cannot tell which frame it was
                     if self.strict:
-                        raise self._fail("corrupt picture", None)
-                    self.problems.append(f"frame {self.frames_decoded} is corrupt")
-                self.frames_decoded += 1
-                yield frame
+                        raise self._fail("damaged data", error) from None
+                    self.problems.append(f"skipped undecodable data at frame {self.frames_decoded}")
+                self._damage = error
+                continue
+            yield from self._emit(frames, ledger)
+        yield from self._lost(ledger.remaining(), "undecodable")
+        if self.strict and self._damage is not None:  # an error no missing frame explains
+            raise self._fail("damaged data", self._damage) from None
+
+    def _lost(self, stamps: list[int], reason: str) -> Iterator[LostFrame]:
+        """Markers for frames that never decoded; strict mode fails on the first one after an error."""
+        for pts in stamps:
+            if self.strict:
+                if self._damage is None and reason != "corrupt":
+                    continue  # a silent gap (e.g. leading frames a decoder skips by design) is not damage
+                raise self._fail("damaged data" if reason != "corrupt" else "corrupt picture", self._damage) from None
+            yield LostFrame(pts, reason)
+
+    def _emit(self, frames: list[av.VideoFrame], ledger: PtsLedger) -> Iterator[av.VideoFrame | LostFrame]:
+        for frame in frames:
+            yield from self._lost(ledger.arrived(frame.pts), "undecodable")
+            if frame.is_corrupt:
+                yield from self._lost([frame.pts], "corrupt")
+                continue
+            self.frames_decoded += 1
+            yield frame
+
+    def _drain(self, ledger: PtsLedger) -> Iterator[av.VideoFrame | LostFrame]:
+        """Frames still inside the decoder after the demuxer gave up."""
+        try:
+            frames = self.stream.decode(None)
+        except (av.FFmpegError, OSError):
+            return
+        yield from self._emit(frames, ledger)
 
     def _first(self) -> av.VideoFrame:
+        """The first decodable frame; lost frames before it are kept for ``frames``."""
         try:
-            return next(self._frames)
+            while isinstance(item := next(self._frames), LostFrame):
+                self._leading.append(item)
+            return item
         except StopIteration:
             raise InputError(f"cannot read {self.name}: the video stream has no decodable frames") from None
 
-    def frames(self) -> Iterator[av.VideoFrame]:
+    def frames(self) -> Iterator[av.VideoFrame | LostFrame]:
         """All frames, the eagerly decoded first one included (single pass)."""
         first, self.first_frame = self.first_frame, None
+        yield from self._leading
         if first is not None:
             yield first
         yield from self._frames

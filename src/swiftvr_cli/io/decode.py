@@ -7,6 +7,7 @@ stream is normalised to the first frame's layout and size so chunks stack.
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from typing import Iterator, Sequence
 
@@ -16,6 +17,7 @@ import torch
 from .colour import planes_to_rgb
 from .errors import InputError, describe_av_error
 from .frame import Frame
+from .ledger import LostFrame
 from .pixfmt import PixelLayout, convert_frame, frame_to_planes, nearest_layout
 from .probe import VideoInfo, describe
 from .sources import open_source
@@ -26,8 +28,11 @@ class VideoReader:
 
     ``stream`` is the container's stream index (as ffprobe numbers them);
     None picks the first video stream. With ``strict`` (default) corrupt or
-    truncated data raises ``InputError``; otherwise it is skipped and noted
-    in ``problems``.
+    truncated data raises ``InputError``. Otherwise (``--skip-corrupt``) each
+    undecodable or corrupt-flagged frame is replaced by the previous good
+    frame, keeping its timestamp, so the frame count and timing survive;
+    ``replaced`` lists them and ``notes`` says so. Truncation is noted in
+    ``problems``.
     """
 
     def __init__(self, source: str, stream: int | None = None, *, strict: bool = True) -> None:
@@ -43,6 +48,7 @@ class VideoReader:
         self._size = (first.width, first.height)
         self._time_base = self.info.time_base
         self.notes: list[str] = []
+        self.replaced: list[int] = []  # indices of frames that stand in for damaged ones
         self._started = False
 
     @property
@@ -67,28 +73,64 @@ class VideoReader:
         if self._started:
             raise RuntimeError("a VideoReader can be iterated only once")
         self._started = True
+        last: Frame | None = None
+        held: list[LostFrame] = []  # lost before any good frame: they take the first good one's picture
+        index = 0
+        for raw in self._src.frames():
+            if isinstance(raw, LostFrame):
+                if last is None:
+                    held.append(raw)
+                    continue
+                yield self._stand_in(last, raw, index)
+                index += 1
+                continue
+            frame = self._convert(raw, index + len(held))
+            for lost in held:
+                yield self._stand_in(frame, lost, index)
+                index += 1
+            held.clear()
+            frame.index = index
+            yield frame
+            last, index = frame, index + 1
+        if self.replaced:
+            self.notes.append(replaced_note(self.replaced, index))
+
+    def _convert(self, raw: av.VideoFrame, index: int) -> Frame:
         width, height = self._size
-        for index, raw in enumerate(self._src.frames()):
-            if (raw.width, raw.height) != self._size and not self.notes:
-                self.notes.append(
-                    f"frame size changes mid-stream at frame {index} ({raw.width}x{raw.height}); "
-                    f"scaled to {width}x{height}"
-                )
-            try:
-                frame = convert_frame(raw, self._layout, full_range=self.info.full_range, width=width, height=height)
-            except (av.FFmpegError, ValueError) as error:
-                raise InputError(
-                    f"cannot read {self._src.name}: cannot convert frame {index} ({describe_av_error(error)})",
-                    frames_decoded=index,
-                ) from None
-            yield Frame(
-                index=index,
-                pts=raw.pts,
-                time_base=Fraction(raw.time_base) if raw.time_base else self._time_base,
-                planes=frame_to_planes(frame, self._layout),
-                layout=self._layout.layout,
-                bit_depth=self._layout.bit_depth,
+        if (raw.width, raw.height) != self._size and not self.notes:
+            self.notes.append(
+                f"frame size changes mid-stream at frame {index} ({raw.width}x{raw.height}); scaled to {width}x{height}"
             )
+        try:
+            frame = convert_frame(raw, self._layout, full_range=self.info.full_range, width=width, height=height)
+        except (av.FFmpegError, ValueError) as error:
+            raise InputError(
+                f"cannot read {self._src.name}: cannot convert frame {index} ({describe_av_error(error)})",
+                frames_decoded=index,
+            ) from None
+        return Frame(
+            index=index,
+            pts=raw.pts,
+            time_base=Fraction(raw.time_base) if raw.time_base else self._time_base,
+            planes=frame_to_planes(frame, self._layout),
+            layout=self._layout.layout,
+            bit_depth=self._layout.bit_depth,
+        )
+
+    def _stand_in(self, good: Frame, lost: LostFrame, index: int) -> Frame:
+        """The good frame's picture at the lost frame's place and time (``--skip-corrupt``)."""
+        self.replaced.append(index)
+        return dataclasses.replace(good, index=index, pts=lost.pts)
+
+
+def replaced_note(replaced: list[int], total: int) -> str:
+    """One line for the user: how many frames were damaged, which, and what stands in for them."""
+    shown = ", ".join(str(i) for i in replaced[:8]) + (", ..." if len(replaced) > 8 else "")
+    which = f"frame{'s' if len(replaced) > 1 else ''} {shown}"
+    return (
+        f"--skip-corrupt: {len(replaced)} of {total} frames were damaged ({which}) and replaced by the "
+        "previous good frame, keeping their timestamps"
+    )
 
 
 def frames_to_rgb(

@@ -105,8 +105,21 @@ class VideoWriter:
         if self._temp is not None:
             self._commit()
 
-    def _commit(self) -> None:
-        final = self.target.path
+    def keep_partial(self, path: str) -> None:
+        """Finish what was written so far under ``path`` (``--keep-partial`` after an early stop)."""
+        if self._temp is None or self._done:
+            raise OutputError("only an unfinished video file can be kept as a partial output")
+        self._done = True
+        try:
+            self._sink.close()
+        except BaseException:
+            self._sink.abort()
+            self._remove_temp()
+            raise
+        self._commit(path)
+
+    def _commit(self, final: str | None = None) -> None:
+        final = final or self.target.path
         if os.path.exists(final) and not self._overwrite:
             self._remove_temp()
             raise OutputError(f"cannot write {final!r}: it appeared while we were encoding; not replacing it")

@@ -7,6 +7,8 @@ raw FFmpeg tracebacks never escape this package.
 
 from __future__ import annotations
 
+import errno
+
 
 class InputError(Exception):
     """The input is missing, unreadable, not a video, or fails to decode.
@@ -39,5 +41,7 @@ def one_line(text: object) -> str:
 
 def describe_av_error(error: BaseException) -> str:
     """Short reason for an FFmpeg/PyAV/OS error, without file names or errno noise."""
+    if getattr(error, "errno", None) in (errno.ENOSPC, -errno.ENOSPC):
+        return "disk full (no space left on device)"  # say it plainly: the user has to free space
     reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
     return one_line(reason).rstrip(".").lower() if reason else type(error).__name__

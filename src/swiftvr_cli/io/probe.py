@@ -50,6 +50,7 @@ class VideoInfo:
     video_stream_index: int
     sample_aspect_ratio: Fraction | None = None
     source_kind: str = "file"  # "file" | "stdin" | "images"
+    field_order: int = 0  # raw AVFieldOrder: 0 unknown, 1 progressive, 2+ interlaced (2 tt, 3 bb, 4 tb, 5 bt)
 
     @property
     def is_rgb(self) -> bool:
@@ -147,6 +148,7 @@ def describe_container(src: ContainerSource, *, count_frames: bool = False) -> V
         video_stream_index=stream.index,
         sample_aspect_ratio=sar if sar and sar != 1 else None,
         source_kind=src.kind,
+        field_order=int(ctx.field_order or 0),
     )
 
 

@@ -13,6 +13,8 @@ import sys
 from typing import BinaryIO
 
 Y4M_MAGIC = b"YUV4MPEG2"
+Y4M_FRAME = b"FRAME\n"
+_START_BYTES = 1024
 
 
 class ReplayReader:
@@ -21,8 +23,17 @@ class ReplayReader:
     def __init__(self, raw: BinaryIO, prefix: bytes = b"") -> None:
         self._raw = raw
         self._prefix = prefix
+        self.consumed = 0  # bytes handed to FFmpeg (to spot a stream that ends mid-frame)
+        self.start = b""  # the first bytes, for the y4m header line
 
     def read(self, size: int = -1) -> bytes:
+        data = self._read(size)
+        self.consumed += len(data)
+        if len(self.start) < _START_BYTES:
+            self.start += data[: _START_BYTES - len(self.start)]
+        return data
+
+    def _read(self, size: int) -> bytes:
         if self._prefix:
             if size is None or size < 0:
                 data, self._prefix = self._prefix, b""
@@ -34,6 +45,17 @@ class ReplayReader:
 
     def readable(self) -> bool:
         return True
+
+
+def y4m_leftover(reader: ReplayReader, frames: int, frame_bytes: int) -> int:
+    """Bytes after the last whole frame of a y4m stream (> 0: it ended in the middle of a frame).
+
+    Assumes plain ``FRAME`` headers, as FFmpeg and other tools write them.
+    """
+    header = reader.start.find(b"\n") + 1
+    if header <= 0:
+        return 0
+    return max(0, reader.consumed - header - frames * (len(Y4M_FRAME) + frame_bytes))
 
 
 def peek(raw: BinaryIO, size: int) -> bytes:

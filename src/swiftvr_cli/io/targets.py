@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from . import imageseq
-from .errors import OutputError
+from .errors import OutputError, describe_av_error
 from .probe import VideoInfo
 
 STDOUT = "-"
@@ -62,6 +62,13 @@ def _check_parent(path: str) -> None:
         raise OutputError(f"cannot write {path!r}: folder {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {path!r}: folder {parent!r} is not writable")
+    probe = os.path.join(parent, f".swiftvr-write-test-{os.getpid()}")
+    try:  # access() says yes to root everywhere; only creating a file proves it (read-only mounts, /proc)
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+    except OSError as error:
+        raise OutputError(f"cannot write {path!r}: folder {parent!r} is not writable ({describe_av_error(error)})") from None
 
 
 def existing_frames(target: Target) -> list[str]:
@@ -107,3 +114,9 @@ def temp_file_for(path: str) -> str:
 def temp_dir_for(directory: str) -> str:
     folder, name = os.path.split(os.path.abspath(directory))
     return os.path.join(folder, f".{name}{TEMP_MARK}-{os.getpid()}")
+
+
+def partial_path(path: str) -> str:
+    """Where ``--keep-partial`` puts an unfinished output: ``out.partial.mp4`` beside ``out.mp4``."""
+    stem, ext = os.path.splitext(path)
+    return f"{stem}.partial{ext}"

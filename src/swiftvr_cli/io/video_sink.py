@@ -113,11 +113,22 @@ class ContainerSink:
         ctx.color_trc = colour.color_trc
         if source.sample_aspect_ratio:
             ctx.sample_aspect_ratio = source.sample_aspect_ratio
+        self._copy_field_order(source, ctx)
         if plan.codec_options:
             stream.options = dict(plan.codec_options)
         if source.rotation:
             stream.set_display_rotation(source.rotation)
         return stream
+
+    def _copy_field_order(self, source: VideoInfo, ctx: av.video.codeccontext.VideoCodecContext) -> None:
+        """Interlaced input: keep the field-order tag while lines still map to the same fields."""
+        if source.field_order < 2:
+            return
+        if self.height == source.height:
+            ctx.field_order = source.field_order
+            self._notes.append("interlaced input: restored as whole frames; field-order tag copied (Matroska keeps it, MP4/MOV do not)")
+        else:
+            self._notes.append("interlaced input: resizing mixes its fields, so the output is tagged progressive")
 
     def _next_pts(self, pts: int | None) -> int:
         """Source pts, or index/fps when unknown; nudged forward if not increasing."""

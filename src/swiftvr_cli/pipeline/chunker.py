@@ -41,11 +41,12 @@ def padded_length(count: int) -> int:
 class Chunker(Generic[T]):
     """push() frames one by one, then finish(); each returns the chunks that are ready."""
 
-    def __init__(self, clip_len: int) -> None:
+    def __init__(self, clip_len: int, started: bool = False) -> None:
+        """``started``: the FIRST chunk was restored earlier (a resumed run continues with MIDDLE chunks)."""
         if clip_len <= 0 or clip_len % 4:
             raise ValueError(f"--chunk must be a positive multiple of 4, got {clip_len}")
         self.clip_len = clip_len
-        self.started = False  # FIRST already emitted
+        self.started = started  # FIRST already emitted
         self.buffer: list[T] = []
 
     def _head_size(self) -> int:

@@ -14,10 +14,12 @@ from typing import Callable
 
 import torch
 
-from ..io import EncodeOptions, InputError, VideoReader, VideoWriter, frames_to_rgb
+from ..io import EncodeOptions, InputError, VideoReader, frames_to_rgb
 from ..model.swiftvr import ChunkKind, SwiftVR
 from .chunker import Chunker
 from .restorer import ChunkRestorer
+from .resume import CheckpointClock
+from .safeguards import fit_to_memory, open_output, stop_early
 from .stages import END, StageGroup, StageTimes
 from .transfer import to_host_async
 
@@ -31,6 +33,12 @@ class RestoreSettings:
     queue_size: int = 2  # chunks in flight between two stages
     overwrite: bool = False
     encode: EncodeOptions = field(default_factory=EncodeOptions)
+    skip_corrupt: bool = False  # stand the previous good frame in for damaged ones instead of failing
+    max_memory: int | None = None  # bytes the run may use (None: what the device has free)
+    auto: bool = False  # lower the chunk when memory is short
+    keep_partial: bool = False  # after an early stop, keep the frames done as NAME.partial.EXT
+    resume: bool = False  # checkpoint beside the output; continue an interrupted run
+    checkpoint_every: int = 8  # chunks per checkpoint (with resume)
 
 
 @dataclass
@@ -63,7 +71,8 @@ class RestoreSummary:
 class _ChunkJob:
     kind: ChunkKind
     rgb: torch.Tensor  # [T, 3, h, w] on the 0..255 scale, padding frames included
-    pts: list[int | None]  # of the real frames only
+    pts: list[int | None]  # of the real frames only (after a resume, also those the decoder delay held back)
+    padding: int = 0
 
 
 def restore_video(
@@ -76,6 +85,8 @@ def restore_video(
 ) -> RestoreSummary:
     """Restore one video (file, image sequence or '-' pipe) into `target`."""
     start = time.perf_counter()
+    notes: list[str] = []
+    settings = fit_to_memory(model, source, settings, notes)  # a huge file is refused before decoding
     times = StageTimes()
     group = StageGroup()
     frames_q = group.channel(settings.clip_len + 8)
@@ -83,14 +94,17 @@ def restore_video(
     restored_q = group.channel(settings.queue_size)
     device = model.device
 
-    with VideoReader(source, settings.stream) as reader:
+    with VideoReader(source, settings.stream, strict=not settings.skip_corrupt) as reader:
         info = reader.info
         if on_start is not None:
             on_start(info)
+        settings = fit_to_memory(model, source, settings, notes, info)
         restorer = ChunkRestorer.for_input(model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap)
         out_h, out_w = restorer.out_size
-        writer = VideoWriter(target, width=out_w, height=out_h, source=info, options=settings.encode, overwrite=settings.overwrite)
-        written = [0]
+        writer, resumed = open_output(model, target, (out_w, out_h), info, settings)
+        skip_in, skip_out = (resumed.frames_in, resumed.frames_out) if resumed else (0, 0)
+        clock = CheckpointClock(settings.checkpoint_every, skip_in) if settings.resume else None
+        written = [skip_out]
 
         def decode() -> None:
             frames = iter(reader)
@@ -102,8 +116,9 @@ def restore_video(
                     return
 
         def chunk() -> None:
-            chunker = Chunker(settings.clip_len)
+            chunker = Chunker(settings.clip_len, started=skip_in > 0)
             last_rgb: list[torch.Tensor] = []  # the latest real frame: what padding repeats
+            carry: list[int | None] = []  # resumed: restored before the checkpoint, not yet output
 
             def send(ready) -> None:
                 for c in ready:
@@ -115,25 +130,31 @@ def restore_video(
                         if c.padding:  # may be a whole chunk of padding after the real frames
                             parts.append(last_rgb[0].expand(c.padding, -1, -1, -1))
                         rgb = torch.cat(parts)
-                    chunks_q.put(_ChunkJob(c.kind, rgb, [f.pts for f in real]))
+                    chunks_q.put(_ChunkJob(c.kind, rgb, carry + [f.pts for f in real], c.padding))
+                    carry.clear()
 
             for frame in frames_q:
+                if frame.index < skip_in:  # done before the checkpoint: decoded, not restored
+                    if frame.index >= skip_out:
+                        carry.append(frame.pts)
+                    continue
                 send(chunker.push(frame))
             send(chunker.finish())
             chunks_q.put(END)
 
         def restore() -> None:
-            state = restorer.new_state()
+            state = resumed.state if resumed else restorer.new_state()
             for job in chunks_q:
                 with times.timer("model"):
                     out, state = restorer.restore_chunk(job.rgb, job.kind, state)
                     out, ready = to_host_async(out.float())
-                restored_q.put((out, ready, job.pts))
+                    mark = clock.after_chunk(job.kind, job.rgb.shape[0], job.padding > 0, state) if clock else None
+                restored_q.put((out, ready, job.pts, mark))
             restored_q.put(END)
 
         def encode() -> None:
             pending_pts: collections.deque = collections.deque()
-            for out, ready, pts in restored_q:
+            for out, ready, pts, mark in restored_q:
                 ready()
                 pending_pts.extend(pts)
                 count = min(len(pending_pts), out.shape[0])  # frames past the real ones are padding
@@ -144,6 +165,9 @@ def restore_video(
                     written[0] += count
                     if on_progress is not None:
                         on_progress(written[0], info.frame_count)
+                if mark is not None:
+                    with times.timer("encode"):
+                        writer.checkpoint(*mark)
 
         try:
             for name, fn in (("decode", decode), ("chunk", chunk), ("restore", restore), ("encode", encode)):
@@ -153,8 +177,8 @@ def restore_video(
                 raise InputError(f"no video frames could be decoded from '{source}'")
             with times.timer("encode"):
                 writer.close()
-        except BaseException:
-            writer.abort()
+        except BaseException as error:
+            stop_early(writer, group, target, settings, error)
             raise
     seconds = time.perf_counter() - start
     return RestoreSummary(
@@ -166,5 +190,5 @@ def restore_video(
         input_size=(info.width, info.height),
         output_size=(out_w, out_h),
         stage_seconds=dict(times.seconds),
-        notes=list(getattr(writer, "notes", [])),
+        notes=notes + reader.notes + reader.problems + list(getattr(writer, "notes", [])),
     )

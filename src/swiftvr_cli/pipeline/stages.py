@@ -110,6 +110,10 @@ class StageGroup:
         self._threads.append(thread)
         thread.start()
 
+    def alive(self, name: str) -> bool:
+        """Is stage ``name`` still running (e.g. after an interrupted join)?"""
+        return any(t.is_alive() for t in self._threads if t.name == f"swiftvr-{name}")
+
     def join(self, grace_s: float = 5.0) -> None:
         """Wait for all stages; re-raise the first error (or KeyboardInterrupt)."""
         try:

@@ -1,0 +1,87 @@
+"""Joining `--resume` segments into the final file without re-encoding.
+
+Each segment is a complete file written with the same encoder settings, so
+their video packets can be copied one after the other into one container
+(a remux: fast, and bit-exact). Timestamps are the source's own, so they
+already follow on from segment to segment. Audio and subtitles are copied
+once from the source here, interleaved by time, exactly as a normal run
+does.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import av
+
+from .errors import OutputError, describe_av_error
+from .options import EncodeOptions
+from .probe import VideoInfo
+from .sidestreams import SideStreams
+from .targets import temp_file_for
+
+
+def _copy_video(segment: str, container: av.container.OutputContainer, stream, side: SideStreams | None) -> int:
+    """Mux one segment's video packets; returns how many."""
+    count = 0
+    with av.open(segment) as src:
+        for packet in src.demux(src.streams.video[0]):
+            if packet.size == 0:
+                continue
+            packet.stream = stream
+            # Each segment's encoder restarted its B-frame delay, so stored decode times can step
+            # backwards at a joint; the muxer re-derives them from pts and the delay.
+            packet.dts = None
+            if side is not None and packet.pts is not None:
+                side.feed_until(float(packet.pts * packet.time_base))
+            container.mux(packet)
+            count += 1
+    return count
+
+
+def join_segments(
+    segments: list[str],
+    target: str,
+    source: VideoInfo,
+    options: EncodeOptions,
+    *,
+    overwrite: bool,
+    notes: list[str],
+) -> int:
+    """Write ``target`` from ``segments`` (+ the source's audio/subtitles); returns the frame count."""
+    if not segments:
+        raise OutputError(f"cannot write {target!r}: no segments to join")
+    if os.path.exists(target) and not overwrite:
+        raise OutputError(f"cannot write {target!r}: it appeared while we were encoding; not replacing it")
+    temp = temp_file_for(target)
+    try:
+        frames = _join(segments, temp, source, options, notes)
+        os.replace(temp, target)
+    except BaseException as error:
+        if os.path.exists(temp):
+            os.remove(temp)
+        if isinstance(error, (av.FFmpegError, OSError)):
+            raise OutputError(f"cannot join the resumed segments into {target!r}: {describe_av_error(error)}") from None
+        raise
+    return frames
+
+
+def _join(segments: list[str], path: str, source: VideoInfo, options: EncodeOptions, notes: list[str]) -> int:
+    with av.open(segments[0]) as first:
+        template = first.streams.video[0]
+        with av.open(path, "w", format=options.container_format) as container:
+            stream = container.add_stream_from_template(template)
+            stream.time_base = template.time_base
+            if template.average_rate:
+                stream.codec_context.framerate = Fraction(template.average_rate)
+            if source.rotation:
+                stream.set_display_rotation(source.rotation)
+            side = None
+            if options.copy_streams and source.source_kind == "file":
+                side = SideStreams(container, source.path, notes)
+            container.start_encoding()
+            frames = sum(_copy_video(segment, container, stream, side) for segment in segments)
+            if side is not None:
+                side.finish()
+    return frames

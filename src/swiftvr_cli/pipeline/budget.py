@@ -1,0 +1,190 @@
+"""How much memory a restore will need, checked before any frame is restored.
+
+An 8000x8000 input at x4 needs hundreds of GiB; without this check the
+process would decode, start the model and then be killed by the kernel's
+OOM killer (no message, nothing saved). The estimate counts the chunk
+buffers of the pipeline (decoded frames, RGB chunks, restored chunks in the
+queues) and the model's largest activations for one chunk; it is meant to
+be a slight over-estimate, not an exact figure.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+
+import torch
+
+from ..model.config import SwiftVRConfig
+from ..model.swiftvr import DECODER_DELAY
+
+GIB = 1 << 30
+MIN_CHUNK = 4
+FIXED_OVERHEAD = 256 << 20  # codec contexts, allocator slack
+_UNITS = {"": GIB, "k": 1 << 10, "m": 1 << 20, "g": GIB, "t": 1 << 40}
+
+
+class MemoryBudgetError(MemoryError):
+    """The run would need more memory than allowed; the message says what to lower."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    host: int  # pipeline buffers in RAM (decoded frames, chunks in the queues)
+    model: int  # activations and chunk tensors where the model runs
+    chunk_frames: int  # frames the model sees at once (the FIRST chunk, or the whole short video)
+
+    def on(self, device: torch.device) -> int:
+        """Bytes that must fit in ``device``'s free memory (RAM holds both parts on CPU)."""
+        return self.model if device.type == "cuda" else self.host + self.model
+
+
+def parse_size(text: str) -> int:
+    """'8G', '512M', '1.5GiB' -> bytes; a bare number is GiB."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text.lower())
+    if not match:
+        raise ValueError(f"--max-memory: cannot read {text!r} (examples: 8G, 512M)")
+    value = float(match.group(1)) * _UNITS[match.group(2)]
+    if value <= 0:
+        raise ValueError("--max-memory must be positive")
+    return int(value)
+
+
+def _cgroup_free() -> int | None:
+    """Room left under a container's memory limit (cgroup v2), if there is one."""
+    try:
+        limit = open("/sys/fs/cgroup/memory.max").read().strip()
+        used = int(open("/sys/fs/cgroup/memory.current").read())
+    except (OSError, ValueError):
+        return None
+    return None if limit == "max" else max(0, int(limit) - used)
+
+
+def available_bytes(device: torch.device) -> int | None:
+    """Free memory where the model runs: free GPU memory, or MemAvailable (and the cgroup limit) on CPU."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    found = None
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if found is None and hasattr(os, "sysconf"):
+        try:
+            found = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError):
+            found = None
+    cgroup = _cgroup_free()
+    if cgroup is not None:
+        found = cgroup if found is None else min(found, cgroup)
+    return found
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return int(math.ceil(value / multiple) * multiple)
+
+
+def estimate(
+    cfg: SwiftVRConfig,
+    in_size: tuple[int, int],
+    out_size: tuple[int, int],
+    clip_len: int,
+    dtype: torch.dtype,
+    frames: int | None = None,
+    queue_size: int = 2,
+    overlap: int = 0,
+) -> Estimate:
+    """Peak bytes for restoring (H, W) ``in_size`` to ``out_size`` in chunks of ``clip_len``."""
+    h, w = in_size
+    big_h, big_w = out_size
+    t = clip_len + 4  # the FIRST chunk is the largest
+    if frames is not None:
+        t = min(t, frames + (1 - frames) % 4 + DECODER_DELAY)  # a short video is one LAST chunk
+    b = torch.finfo(dtype).bits // 8 if dtype.is_floating_point else 4
+    ph, pw = _round_up(big_h, cfg.pad_multiple), _round_up(big_w, cfg.pad_multiple)
+    r = cfg.reae
+    n2 = r.decoder_widths[2]
+    half = ph * pw // 4  # the encoder's first and the decoder's last stage run at half resolution
+    quarter = ph * pw // 16
+    # pipeline: decoded frames (<= 6 bytes/pixel), RGB chunks in, restored chunks out (float32)
+    pipeline = (clip_len + 8) * h * w * 6 + (queue_size + 1) * t * 3 * (h * w + big_h * big_w) * 4 + FIXED_OVERHEAD
+    # model: prepared + LQ frames, encoder stem, decoder's last two stages (conv inputs and outputs)
+    frames_in = (2 * t + DECODER_DELAY) * 3 * ph * pw * b
+    encoder = t * half * (12 + 2 * r.encoder_width) * b
+    decoder = t * half * (n2 + r.lq_skip_channels + 2 * r.decoder_out_width + 12) * b + (t // 2) * quarter * 5 * n2 * b
+    dit = 0
+    if cfg.use_dit:
+        tokens = (t // 4 + overlap) * (ph // 32) * (pw // 32)
+        dit = tokens * (4 * cfg.dit.dim + cfg.dit.ffn_dim) * b
+    return Estimate(int(pipeline), int(frames_in + encoder + decoder + dit), t)
+
+
+def describe_sizes(in_size: tuple[int, int], out_size: tuple[int, int]) -> str:
+    return f"{in_size[1]}x{in_size[0]} -> {out_size[1]}x{out_size[0]}"
+
+
+def check(
+    cfg: SwiftVRConfig,
+    in_size: tuple[int, int],
+    out_size: tuple[int, int],
+    clip_len: int,
+    dtype: torch.dtype,
+    limit: int | None,
+    *,
+    device: torch.device = torch.device("cpu"),
+    frames: int | None = None,
+    overlap: int = 0,
+    auto: bool = False,
+    user_limit: bool = False,
+) -> int:
+    """Raise MemoryBudgetError unless the run fits in ``limit`` bytes; returns the chunk to use.
+
+    With ``auto`` the chunk is halved (down to 4) until it fits.
+    """
+    if limit is None:
+        return clip_len
+    chunk = clip_len
+    need = estimate(cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap)
+    while auto and need.on(device) > limit and chunk > MIN_CHUNK:
+        chunk = max(MIN_CHUNK, chunk // 2 // 4 * 4)
+        need = estimate(cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap)
+    if need.on(device) <= limit:
+        return chunk
+    smallest = estimate(cfg, in_size, out_size, MIN_CHUNK, dtype, frames, overlap=overlap)
+    small_gib = smallest.on(device) / GIB
+    if smallest.on(device) <= limit:
+        advice = f"lower --chunk (--chunk {MIN_CHUNK} needs about {small_gib:.1f} GiB) or --scale, or raise --max-memory"
+    else:
+        advice = f"even --chunk {MIN_CHUNK} needs about {small_gib:.1f} GiB: lower --scale or use a smaller input, or raise --max-memory"
+    raise MemoryBudgetError(
+        f"not enough memory: {describe_sizes(in_size, out_size)} at --chunk {chunk} "
+        f"needs about {need.on(device) / GIB:.1f} GiB, {'--max-memory allows' if user_limit else 'only'} {limit / GIB:.1f} GiB"
+        f"{'' if user_limit else ' free'}; {advice}"
+    )
+
+
+def fit_chunk(
+    cfg: SwiftVRConfig,
+    device: torch.device,
+    dtype: torch.dtype,
+    in_size: tuple[int, int],
+    out_size: tuple[int, int],
+    clip_len: int,
+    *,
+    frames: int | None,
+    overlap: int,
+    max_memory: int | None,
+    auto: bool,
+) -> int:
+    """The chunk to run with (``clip_len`` unless ``auto`` lowered it); raises MemoryBudgetError."""
+    limit = max_memory if max_memory is not None else available_bytes(device)
+    return check(
+        cfg, in_size, out_size, clip_len, dtype, limit,
+        device=device, frames=frames, overlap=overlap, auto=auto, user_limit=max_memory is not None,
+    )  # fmt: skip

@@ -1,0 +1,111 @@
+"""What surrounds the pipeline so that a failed or stopped run loses nothing it need not.
+
+* the output writer: a plain ``VideoWriter`` (temp file, renamed when
+  complete) or, with ``--resume``, a ``ResumableOutput`` (checkpointed
+  segments);
+* the memory check before any frame is restored (``--max-memory``,
+  ``--auto``);
+* an early stop: delete the temp file, or keep the frames done so far
+  (``--keep-partial``), and hand the user-facing notes to the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import TYPE_CHECKING
+
+from ..io import InputError, OutputError, VideoInfo, VideoWriter
+from ..io.naming import STDIN, is_image_sequence
+from ..io.scan import header_size
+from ..io.targets import partial_path
+from ..model.swiftvr import SwiftVR, output_size
+from . import budget
+from .resume import Checkpoint, ResumableOutput, model_fingerprint, run_fingerprint
+from .stages import StageGroup
+
+if TYPE_CHECKING:
+    from .runner import RestoreSettings
+
+NOTES_ATTR = "swiftvr_notes"  # notes travelling with an exception to the CLI
+
+
+def fit_to_memory(model: SwiftVR, source: str, settings: "RestoreSettings", notes: list[str], info: VideoInfo | None = None) -> "RestoreSettings":
+    """Refuse (MemoryBudgetError) or, with ``auto``, shrink the chunk before any work.
+
+    Without ``info`` the sizes come from the file's headers, so a huge
+    input is refused before a single frame is decoded.
+    """
+    if info is not None:
+        size, frames = (info.height, info.width), info.frame_count
+    elif source != STDIN and not is_image_sequence(source) and (head := header_size(source, settings.stream)):
+        size, frames = (head[1], head[0]), head[2]
+    else:
+        return settings
+    chunk = budget.fit_chunk(
+        model.cfg, model.device, model.dtype, size, output_size(*size, settings.scale), settings.clip_len,
+        frames=frames, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
+    )  # fmt: skip
+    if chunk == settings.clip_len:
+        return settings
+    notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {chunk}")
+    return dataclasses.replace(settings, clip_len=chunk)
+
+
+def _settings_identity(settings: "RestoreSettings") -> dict:
+    """The settings that change the output's pixels or encoding (what a resumed run must share)."""
+    keep = ("scale", "clip_len", "overlap", "stream", "skip_corrupt")
+    return {**{k: getattr(settings, k) for k in keep}, "encode": dataclasses.asdict(settings.encode)}
+
+
+def open_output(
+    model: SwiftVR, target: str, size: tuple[int, int], info: VideoInfo, settings: "RestoreSettings"
+) -> tuple[VideoWriter | ResumableOutput, Checkpoint | None]:
+    """The writer for this run, and the checkpoint to resume from (None: start at frame 0)."""
+    width, height = size
+    if not settings.resume:
+        writer = VideoWriter(target, width=width, height=height, source=info, options=settings.encode, overwrite=settings.overwrite)
+        return writer, None
+    fingerprint = run_fingerprint(info, _settings_identity(settings), model_fingerprint(model))
+    writer = ResumableOutput(
+        target, width=width, height=height, source=info, options=settings.encode,
+        overwrite=settings.overwrite, fingerprint=fingerprint, device=model.device,
+    )  # fmt: skip
+    return writer, writer.start
+
+
+def stop_early(
+    writer: VideoWriter | ResumableOutput, group: StageGroup, target: str, settings: "RestoreSettings", error: BaseException
+) -> None:
+    """Clean up after a failure or interruption; tell the user what is left (as notes on ``error``)."""
+    notes: list[str] = []
+    kept = False
+    if settings.keep_partial and isinstance(writer, VideoWriter) and not isinstance(error, OutputError):
+        kept = _keep_partial(writer, group, target, settings.overwrite, notes)
+    if not kept:
+        writer.abort()
+    if isinstance(writer, ResumableOutput):
+        notes.extend(n for n in writer.notes if n.startswith("progress saved"))
+    if notes:
+        try:
+            setattr(error, NOTES_ATTR, getattr(error, NOTES_ATTR, []) + notes)
+        except AttributeError:  # an exception type without a __dict__
+            pass
+
+
+def _keep_partial(writer: VideoWriter, group: StageGroup, target: str, overwrite: bool, notes: list[str]) -> bool:
+    frames = writer.frames_written
+    if writer.target.kind != "file" or frames == 0 or group.alive("encode"):
+        notes.append("--keep-partial: nothing could be kept (no complete frames, or not a video file output)")
+        return False
+    path = partial_path(target)
+    if os.path.exists(path) and not overwrite:
+        notes.append(f"--keep-partial: {path!r} already exists; the partial output was discarded")
+        return False
+    try:
+        writer.keep_partial(path)
+    except (OutputError, InputError) as problem:
+        notes.append(f"--keep-partial: {problem}")
+        return False
+    notes.append(f"kept the {frames} frames restored so far in {path!r}")
+    return True
