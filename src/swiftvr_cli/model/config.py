@@ -97,6 +97,9 @@ class SwiftVRConfig:
     reae: ReAEConfig = field(default_factory=ReAEConfig)
     pad_multiple: int = 32  # frames are zero-padded bottom/right to this multiple
     use_dit: bool = True
+    # How LQ frames are brought to the output size. The release uses bilinear; our residual
+    # models use bicubic, so the untrained correction starts at the bicubic baseline.
+    upscale_mode: str = "bilinear"
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,7 @@ class SwiftVRConfig:
             "reae": asdict(self.reae),
             "pad_multiple": self.pad_multiple,
             "use_dit": self.use_dit,
+            "upscale_mode": self.upscale_mode,
         }
 
     @classmethod
@@ -116,4 +120,5 @@ class SwiftVRConfig:
             reae=ReAEConfig(**reae),
             pad_multiple=int(raw.get("pad_multiple", 32)),
             use_dit=bool(raw.get("use_dit", True)),
+            upscale_mode=str(raw.get("upscale_mode", "bilinear")),
         )

@@ -22,6 +22,7 @@ PRESETS: dict[str, SwiftVRConfig] = {
             lq_skip_channels=16,  # full-resolution input detail reaches the decoder directly
             lq_skip_layers=2,
         ),
+        upscale_mode="bicubic",  # the correction starts from the bicubic baseline
     ),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(

@@ -62,16 +62,21 @@ def output_size(height: int, width: int, scale: float) -> tuple[int, int]:
     return round(height * scale), round(width * scale)
 
 
-def prepare_frames(frames: torch.Tensor, size: tuple[int, int], pad_multiple: int, dtype: torch.dtype) -> torch.Tensor:
+def prepare_frames(
+    frames: torch.Tensor, size: tuple[int, int], pad_multiple: int, dtype: torch.dtype, mode: str = "bilinear"
+) -> torch.Tensor:
     """[B, T, 3, h, w] RGB on the 0..255 scale -> [B, T, 3, H', W'] in [0, 1].
 
-    Bilinear resize (half-pixel centres, no antialias) on 0..255 values when the
-    size differs, divide by 255, zero-pad bottom/right to `pad_multiple`.
+    Resize (half-pixel centres, no antialias; bilinear as in the release) on
+    0..255 values when the size differs, divide by 255, zero-pad bottom/right
+    to `pad_multiple`. Bicubic overshoot is clamped back into range.
     """
     batch = frames.shape[0]
     x = frames.float().flatten(0, 1)
     if tuple(x.shape[-2:]) != tuple(size):
-        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=False)
+        x = F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=False)
+        if mode == "bicubic":
+            x = x.clamp(0, 255)
     x = x / 255.0
     pad_h = -size[0] % pad_multiple
     pad_w = -size[1] % pad_multiple
@@ -151,7 +156,9 @@ class SwiftVR(nn.Module):
         batched = frames.dim() == 5
         device = self.device
         with timed(state, "prepare", device):
-            x = prepare_frames((frames if batched else frames[None]).to(device), size, self.cfg.pad_multiple, self.dtype)
+            x = prepare_frames(
+                (frames if batched else frames[None]).to(device), size, self.cfg.pad_multiple, self.dtype, self.cfg.upscale_mode
+            )
         if kind is ChunkKind.LAST:
             x = torch.cat([x, x[:, -1:].expand(-1, DECODER_DELAY, -1, -1, -1)], dim=1)  # 4b+1 -> 4b+4
         if x.shape[1] % ReAE.TEMPORAL:

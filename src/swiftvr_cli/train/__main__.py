@@ -8,6 +8,8 @@ from dataclasses import fields
 
 from .trainer import TrainConfig, Trainer
 
+TYPES = {"str": str, "int": int, "float": float}  # for optional fields (default None)
+
 
 def parse_config(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description="Train the embedded SwiftVR model (resumes from run_dir).")
@@ -23,7 +25,8 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
     for f in fields(TrainConfig):
         raw = getattr(args, f.name, None)
         if raw is not None:
-            kind = type(getattr(defaults, f.name)) if getattr(defaults, f.name) is not None else float
+            default = getattr(defaults, f.name)
+            kind = type(default) if default is not None else next(t for n, t in TYPES.items() if n in str(f.type))
             values[f.name] = kind(raw) if kind is not bool else raw.lower() in ("1", "true", "yes")
     return TrainConfig(**values)
 

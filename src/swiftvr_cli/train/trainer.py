@@ -63,6 +63,7 @@ class TrainConfig:
     time_budget_s: float | None = None  # stop (with a checkpoint) after this long
     threads: int | None = None
     device: str = "cpu"
+    init_from: str | None = None  # warm start: model weights of an earlier run's checkpoint.safetensors
 
 
 def charbonnier(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
@@ -136,6 +137,9 @@ class Trainer:
         self.device = torch.device(cfg.device)
         self.model = random_model(preset(cfg.preset), self.device, torch.float32, seed=cfg.seed)
         init_for_restoration(self.model)
+        if cfg.init_from:
+            tensors = load_file(cfg.init_from)
+            self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         self.model.train().requires_grad_(True)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
         self.generator = torch.Generator().manual_seed(cfg.seed)
