@@ -75,6 +75,16 @@ class UsageError(Exception):
     """A bad combination of options."""
 
 
+def check_model_options(chunk: int, scale: float, overlap: int) -> None:
+    """Validation shared by `restore` and `batch`."""
+    if chunk <= 0 or chunk % 4:
+        raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
+    if scale <= 0 or scale > 8:
+        raise UsageError(f"--scale must be in (0, 8], got {scale}")
+    if overlap < 0:
+        raise UsageError("--overlap must be >= 0")
+
+
 def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     for note in notes:  # what was kept (partial output, resume checkpoints)
@@ -145,21 +155,33 @@ MODEL = "Model"
 PERF = "Performance"
 SAFETY = "Damaged input, interruptions, memory"
 
+# Options shared by `restore` and `batch`, defined once.
+ScaleOption = Annotated[float, typer.Option("--scale", "-s", help="Upscale factor (4 or 2 for super-resolution, 1 for clean-up).", rich_help_panel=MODEL)]
+WeightsOption = Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)]
+ChunkOption = Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)]
+OverlapOption = Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)]
+DeviceOption = Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)]
+DTypeOption = Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 on CUDA, float32 on CPU).", rich_help_panel=PERF)]
+CodecOption = Annotated[str, typer.Option(help="Video encoder: libx264, libx265, libsvtav1, h264_nvenc, hevc_nvenc.", rich_help_panel=IO)]
+CrfOption = Annotated[Optional[int], typer.Option(help="Encoder quality (lower is better).", rich_help_panel=IO)]
+PresetOption = Annotated[Optional[str], typer.Option(help="Encoder preset.", rich_help_panel=IO)]
+PixFmtOption = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)]
+
 
 @app.command()
 def restore(
     input: Annotated[str, typer.Argument(help="Input video, image folder, printf pattern (frames/%05d.png) or '-' for stdin.")],
     output: Annotated[str, typer.Argument(help="Output video, PNG folder / pattern, or '-' for stdout.")],
-    scale: Annotated[float, typer.Option("--scale", "-s", help="Upscale factor (4 or 2 for super-resolution, 1 for clean-up).", rich_help_panel=MODEL)] = 4.0,
-    weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)] = None,
-    chunk: Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)] = 24,
-    overlap: Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)] = 0,
-    device: Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)] = Device.auto,
-    dtype: Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 on CUDA, float32 on CPU).", rich_help_panel=PERF)] = DType.auto,
-    codec: Annotated[str, typer.Option(help="Video encoder: libx264, libx265, libsvtav1, h264_nvenc, hevc_nvenc.", rich_help_panel=IO)] = "libx264",
-    crf: Annotated[Optional[int], typer.Option(help="Encoder quality (lower is better).", rich_help_panel=IO)] = 18,
-    preset: Annotated[Optional[str], typer.Option(help="Encoder preset.", rich_help_panel=IO)] = "medium",
-    pix_fmt: Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)] = None,
+    scale: ScaleOption = 4.0,
+    weights: WeightsOption = None,
+    chunk: ChunkOption = 24,
+    overlap: OverlapOption = 0,
+    device: DeviceOption = Device.auto,
+    dtype: DTypeOption = DType.auto,
+    codec: CodecOption = "libx264",
+    crf: CrfOption = 18,
+    preset: PresetOption = "medium",
+    pix_fmt: PixFmtOption = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="Container for '-' output: yuv4mpegpipe (default), nut, matroska.", rich_help_panel=IO)] = None,
     stream: Annotated[Optional[int], typer.Option(help="Video stream index when the input has several.", rich_help_panel=IO)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output.", rich_help_panel=IO)] = False,
@@ -187,12 +209,7 @@ def restore(
         from .pipeline.runner import RestoreSettings, restore_video
         from .progress import FrameProgress
 
-        if chunk <= 0 or chunk % 4:
-            raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
-        if scale <= 0 or scale > 8:
-            raise UsageError(f"--scale must be in (0, 8], got {scale}")
-        if overlap < 0:
-            raise UsageError("--overlap must be >= 0")
+        check_model_options(chunk, scale, overlap)
         if resume and "-" in (input, output):
             raise UsageError("--resume needs a video file as input and as output (not a pipe)")
         if checkpoint_every < 1:
@@ -393,16 +410,16 @@ def batch(
     workers: Annotated[Optional[int], typer.Option(help="At most this many Ray workers.", rich_help_panel=RAY)] = None,
     segment_seconds: Annotated[Optional[float], typer.Option(help="Split videos longer than this into segments restored in parallel (default: split above 10 min into 5 min; 0: never).", rich_help_panel=RAY)] = None,
     warmup_frames: Annotated[int, typer.Option(help="Frames each segment restores before its start and drops (rounded up to whole chunks).", rich_help_panel=RAY)] = 32,
-    scale: Annotated[float, typer.Option("--scale", "-s", help="Upscale factor (4 or 2 for super-resolution, 1 for clean-up).", rich_help_panel=MODEL)] = 4.0,
-    weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)] = None,
-    chunk: Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)] = 24,
-    overlap: Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)] = 0,
-    device: Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)] = Device.auto,
-    dtype: Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 on CUDA, float32 on CPU).", rich_help_panel=PERF)] = DType.auto,
-    codec: Annotated[str, typer.Option(help="Video encoder: libx264, libx265, libsvtav1, h264_nvenc, hevc_nvenc.", rich_help_panel=IO)] = "libx264",
-    crf: Annotated[Optional[int], typer.Option(help="Encoder quality (lower is better).", rich_help_panel=IO)] = 18,
-    preset: Annotated[Optional[str], typer.Option(help="Encoder preset.", rich_help_panel=IO)] = "medium",
-    pix_fmt: Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)] = None,
+    scale: ScaleOption = 4.0,
+    weights: WeightsOption = None,
+    chunk: ChunkOption = 24,
+    overlap: OverlapOption = 0,
+    device: DeviceOption = Device.auto,
+    dtype: DTypeOption = DType.auto,
+    codec: CodecOption = "libx264",
+    crf: CrfOption = 18,
+    preset: PresetOption = "medium",
+    pix_fmt: PixFmtOption = None,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for the model (default: all cores; 1 per Ray CPU worker).", rich_help_panel=PERF)] = None,
     json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures on stderr (no progress, no table).")] = False,
@@ -423,12 +440,9 @@ def batch(
         from .pipeline.runner import RestoreSettings
         from .progress import FrameProgress
 
-        if chunk <= 0 or chunk % 4:
-            raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
-        if scale <= 0 or scale > 8:
-            raise UsageError(f"--scale must be in (0, 8], got {scale}")
-        if overlap < 0 or warmup_frames < 0:
-            raise UsageError("--overlap and --warmup-frames must be >= 0")
+        check_model_options(chunk, scale, overlap)
+        if warmup_frames < 0:
+            raise UsageError("--warmup-frames must be >= 0")
         if workers is not None and workers < 1:
             raise UsageError("--workers must be >= 1")
         if segment_seconds is not None and segment_seconds < 0:

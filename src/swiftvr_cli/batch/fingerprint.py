@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..hashing import file_sha256
+
 
 @dataclass(frozen=True)
 class FileStat:
@@ -28,11 +30,7 @@ def stat_of(path: str) -> FileStat:
 
 
 def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(Path(path))
 
 
 def settings_hash(settings: dict[str, Any]) -> str:

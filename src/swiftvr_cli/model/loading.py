@@ -7,7 +7,6 @@ never exists twice in memory. Every error names the file and the tensor.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from ..hashing import file_sha256
 from .config import DiTConfig, ReAEConfig, SwiftVRConfig
 from .swiftvr import SwiftVR
 
@@ -150,14 +150,6 @@ def load_official(folder: str | Path, device="cpu", dtype: torch.dtype = torch.f
         tensors.update(read_tensors(shard, "transformer.", device, dtype))
     assign_weights(model, tensors, sources, ignore=IGNORED_DIT_KEYS)
     return _finish(model, prompt, device, dtype)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_embedded(json_path: str | Path, device="cpu", dtype: torch.dtype = torch.float32, verify: bool = True) -> SwiftVR:
