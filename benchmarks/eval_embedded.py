@@ -17,14 +17,12 @@ import statistics
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from swiftvr_cli.evaluation import lanczos_resize
+from swiftvr_cli.evaluation import restore_with_baselines
 from swiftvr_cli.metrics import evaluate
 from swiftvr_cli.model.loading import load_model
-from swiftvr_cli.pipeline.inmemory import restore_tensor
 from swiftvr_cli.train.data import validation_clips
-from swiftvr_cli.train.degrade import EVAL_PRESETS, degrade_fixed
+from swiftvr_cli.train.degrade import EVAL_PRESETS
 
 DATA_DIR = "../shared/data"
 CLIP_LEN = 13  # frames per validation clip: a FIRST and a LAST chunk with --chunk 8
@@ -61,16 +59,9 @@ def main() -> None:
     for task in TASKS:
         scale = EVAL_PRESETS[task].scale
         for name, clip in clips:
-            lq = degrade_fixed(clip, task)
-            size = tuple(clip.shape[-2:])
-            outputs = {"ours": restore_tensor(model, lq, scale, CHUNK)}
-            if scale == 1:
-                outputs["input"] = lq
-            else:
-                outputs["bicubic"] = F.interpolate(lq, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
-                outputs["lanczos"] = lanczos_resize(lq, size).clamp(0, 1)
-                if cnn is not None and scale == 4:
-                    outputs["cnn_baseline"] = cnn(lq)
+            clip, lq, outputs = restore_with_baselines(model, clip, task, CHUNK)
+            if cnn is not None and scale == 4:
+                outputs["cnn_baseline"] = cnn(lq)
             for method, out in outputs.items():
                 rows.setdefault(task, {}).setdefault(method, []).append({"clip": name, **evaluate(out, clip)})
     summary = {

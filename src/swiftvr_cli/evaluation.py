@@ -62,8 +62,12 @@ def compare(restored: torch.Tensor, reference: torch.Tensor) -> dict[str, float]
     return evaluate(restored[:frames].clamp(0, 1), reference[:frames])
 
 
-def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24) -> tuple[list[EvalRow], dict[str, torch.Tensor]]:
-    """Degrade a clean clip with a fixed preset, restore it, compare with baselines."""
+def restore_with_baselines(model, clean: torch.Tensor, task: str, clip_len: int = 24) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """Degrade a clean clip with a fixed preset; restore it and make the plain baselines.
+
+    Returns (clean clip cropped to the preset's multiple, LQ clip, outputs by name):
+    ours plus bicubic and lanczos for super-resolution, or the degraded input at scale 1.
+    """
     from .pipeline.inmemory import restore_tensor
     from .train.degrade import EVAL_PRESETS, crop_to_multiple, degrade_fixed
 
@@ -79,6 +83,12 @@ def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24) -> t
     else:
         outputs["bicubic"] = F.interpolate(lq, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
         outputs["lanczos"] = lanczos_resize(lq, size).clamp(0, 1)
+    return clean, lq, outputs
+
+
+def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24) -> tuple[list[EvalRow], dict[str, torch.Tensor]]:
+    """Degrade a clean clip with a fixed preset, restore it, compare with baselines."""
+    clean, _, outputs = restore_with_baselines(model, clean, task, clip_len)
     rows = [EvalRow(name, compare(out, clean)) for name, out in outputs.items()]
     outputs["reference"] = clean
     return rows, outputs
