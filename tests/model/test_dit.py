@@ -40,3 +40,17 @@ def test_forward_shape_and_determinism(tiny_config):
         b = model.restore(z, kv, time_offset=5)
     assert a.shape == z.shape and torch.isfinite(a).all()
     assert torch.equal(a, b)
+
+
+def test_bfloat16_inference_runs_and_stays_close_to_float32(tiny_config):
+    from swiftvr_cli.model.loading import random_model
+    from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
+
+    frames = torch.rand(12, 3, 24, 32, generator=torch.Generator().manual_seed(3)) * 255
+    outs = []
+    for dtype in (torch.float32, torch.bfloat16):
+        model = random_model(tiny_config, dtype=dtype, seed=1)
+        out, _ = model.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), size=(96, 128), clip_len=8)
+        assert out.dtype == dtype
+        outs.append(out.float())
+    assert (outs[0] - outs[1]).abs().mean() < 0.02

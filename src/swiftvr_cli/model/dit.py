@@ -37,6 +37,15 @@ class RMSNormAcrossHeads(nn.Module):
         return (x.float() * torch.rsqrt(variance + self.eps)).to(x.dtype) * self.weight
 
 
+class FP32LayerNorm(nn.LayerNorm):
+    """Affine layer norm computed in float32 whatever the weights' dtype (bf16 inference)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight.float() if self.weight is not None else None
+        bias = self.bias.float() if self.bias is not None else None
+        return F.layer_norm(x.float(), self.normalized_shape, weight, bias, self.eps)
+
+
 class Attention(nn.Module):
     """Multi-head attention with RMS-normalised q/k (self- or cross-attention)."""
 
@@ -97,7 +106,7 @@ class DiTBlock(nn.Module):
         self.scale_shift_table = nn.Parameter(torch.randn(1, 6, dim) / dim**0.5)
         self.attn1 = Attention(dim, cfg.num_attention_heads, cfg.eps)
         self.attn2 = Attention(dim, cfg.num_attention_heads, cfg.eps)
-        self.norm2 = nn.LayerNorm(dim, eps=cfg.eps) if cfg.cross_attn_norm else nn.Identity()
+        self.norm2 = FP32LayerNorm(dim, eps=cfg.eps) if cfg.cross_attn_norm else nn.Identity()
         self.ffn = FeedForward(dim, cfg.ffn_dim)
 
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
@@ -190,7 +199,7 @@ class SwiftVRTransformer(nn.Module):
 
         # 1. patchify: [B, C, L, h, w] -> [B, N, D], tokens frame-major, then row, column
         x = self.patch_embedding(latent.to(self.patch_embedding.weight.dtype)).flatten(2).transpose(1, 2)
-        rope = rope_cos_sin(grid, cfg.attention_head_dim, time_offset, x.device, x.dtype)
+        rope = rope_cos_sin(grid, cfg.attention_head_dim, time_offset, x.device, torch.float32)
 
         # 2. transformer blocks
         for block, kv in zip(self.blocks, context_kv):

@@ -51,7 +51,12 @@ def rope_cos_sin(grid: tuple[int, int, int], head_dim: int, time_offset: int, de
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate channel pairs. x: [B, heads, N, head_dim]; cos/sin: [N, head_dim/2]."""
-    a, b = x.unflatten(-1, (-1, 2)).unbind(-1)  # even / odd channels, [B, heads, N, d/2]
+    """Rotate channel pairs. x: [B, heads, N, head_dim]; cos/sin: [N, head_dim/2].
+
+    The rotation runs in the precision of cos/sin (float32) and is cast back to
+    x's dtype, so bf16 inference does not round the angles (the release rotates
+    in float64 for the same reason).
+    """
+    a, b = x.to(cos.dtype).unflatten(-1, (-1, 2)).unbind(-1)  # even / odd channels, [B, heads, N, d/2]
     rotated = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
-    return rotated.flatten(-2)
+    return rotated.flatten(-2).to(x.dtype)
