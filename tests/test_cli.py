@@ -187,3 +187,19 @@ def test_bench_runs_on_cpu(tmp_path, fast_weights):
     row = data["results"][0]
     assert row["status"] == "ok" and row["model_fps"] > 0 and row["e2e_fps"] > 0 and row["peak_memory_mb"] > 0
     assert data["environment"]["device_type"] == "cpu"
+
+
+def test_official_layout_checkpoint_restores_a_real_clip(tmp_path):
+    from swiftvr_cli.testing.tiny_checkpoint import write_tiny_official_checkpoint
+
+    weights = write_tiny_official_checkpoint(tmp_path / "official")
+    sample = Path(__file__).resolve().parent.parent / "samples" / "bbb_160x90.mp4"
+    out = tmp_path / "restored.mkv"
+    result = runner.invoke(
+        app, ["restore", str(sample), str(out), "--weights", str(weights), "--scale", "2", "--chunk", "8", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    with av.open(str(out)) as c:
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (320, 180)
+        assert len(c.streams.audio) == 1
+    assert frame_count(str(out)) == 48
