@@ -106,7 +106,12 @@ def build(folder: str | os.PathLike) -> dict[str, Path]:
     add("unreadable", media.make_video(d / "unreadable.mp4", frames=3, size=SIZE))
     add("zero_byte", _write(d / "zero.mp4", b""))
     add("text_as_mp4", _write(d / "notes.mp4", b"this is a shopping list, not a video\n" * 20))
-    full = Path(media.make_video(d / "whole.mp4", frames=30, size=SIZE, container_options={"movflags": "+faststart"}))
+    # one encoder thread and no B-frames: the same bytes everywhere and frames decode in
+    # order, so the cut lands on the same frame whatever the decoder threads do
+    full = Path(media.make_video(
+        d / "whole.mp4", frames=30, size=SIZE, options={"threads": "1", "bframes": "0"},
+        container_options={"movflags": "+faststart"},
+    ))
     add("truncated", _write(d / "truncated.mp4", full.read_bytes()[: full.stat().st_size * 6 // 10]))
     add("clean", media.make_video(d / "clean.mp4", frames=20, size=SIZE))
     add("corrupt", corrupt_middle(cases["clean"], d / "corrupt.mp4"))

@@ -157,6 +157,9 @@ class ContainerSource:
             try:
                 packet = next(packets)
             except StopIteration:
+                # flush first: with frame threading, how many frames are still inside the
+                # decoder depends on timing, and the count below must not
+                yield from self._drain(ledger)
                 self._end_of_stream()
                 break
             except (av.FFmpegError, OSError) as error:
