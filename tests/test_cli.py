@@ -203,3 +203,17 @@ def test_official_layout_checkpoint_restores_a_real_clip(tmp_path):
         assert (c.streams.video[0].width, c.streams.video[0].height) == (320, 180)
         assert len(c.streams.audio) == 1
     assert frame_count(str(out)) == 48
+
+
+def test_hwaccel_falls_back_to_the_cpu_with_a_note(tmp_path, fast_weights):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: the fallback path is not taken")
+    src = media.make_video(tmp_path / "in.mp4", frames=5, size=(48, 32))
+    out = tmp_path / "out.mp4"
+    result = runner.invoke(app, ["restore", src, str(out), "--weights", fast_weights, "--chunk", "8", "--hwaccel", "cuda"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long notes
+    assert "--hwaccel cuda" in said and "decoding on the CPU" in said
+    assert frame_count(str(out)) == 5

@@ -191,6 +191,7 @@ def restore(
     resume: Annotated[bool, typer.Option("--resume", help="Save checkpoints beside the output; the same command continues an interrupted run.", rich_help_panel=SAFETY)] = False,
     checkpoint_every: Annotated[int, typer.Option(help="With --resume: chunks between checkpoints.", rich_help_panel=SAFETY)] = 8,
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory the run may use, e.g. 8G (default: what is free); larger runs are refused before they start.", rich_help_panel=SAFETY)] = None,
+    hwaccel: Annotated[Optional[str], typer.Option("--hwaccel", help="Decode on the GPU, e.g. cuda (NVDEC); falls back to the CPU with a note.", rich_help_panel=PERF)] = None,
     auto: Annotated[bool, typer.Option("--auto", help="When memory is short, use a smaller --chunk (halving down to 4) instead of failing.", rich_help_panel=SAFETY)] = False,
     json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary (stdout, or stderr when stdout is the video).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -228,7 +229,7 @@ def restore(
             scale=scale, clip_len=chunk, overlap=overlap, stream=stream, overwrite=overwrite,
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, container_format=format),
             skip_corrupt=skip_corrupt, keep_partial=keep_partial, resume=resume, checkpoint_every=checkpoint_every,
-            max_memory=memory_limit, auto=auto,
+            max_memory=memory_limit, auto=auto, hwaccel=hwaccel,
         )  # fmt: skip
         with FrameProgress(enabled=not quiet, label=Path(input).name if input != "-" else "stdin") as progress:
             run = lambda s: restore_video(model, input, output, s, on_progress=progress.update)  # noqa: E731

@@ -32,8 +32,10 @@ def _open_error(source: str, error: BaseException) -> InputError:
 class ContainerSource:
     """A video stream in a media file or on stdin, decoded frame by frame."""
 
-    def __init__(self, source: str, stream: int | None = None, *, strict: bool = True) -> None:
+    def __init__(self, source: str, stream: int | None = None, *, strict: bool = True, hwaccel: str | None = None) -> None:
         self.source = source
+        self.hwaccel = hwaccel
+        self.notes: list[str] = []
         self.name = display_name(source)
         self.kind = "stdin" if source == STDIN else "file"
         self.strict = strict
@@ -60,10 +62,32 @@ class ContainerSource:
             raise InputError(f"cannot read {self.name}: file not found")
         if os.path.isfile(self.source) and os.path.getsize(self.source) == 0:
             raise InputError(f"cannot read {self.name}: file is empty")
+        if self.hwaccel:
+            container = self._open_hardware()
+            if container is not None:
+                return container
         try:
             return av.open(self.source, metadata_errors="replace")
         except (av.FFmpegError, OSError, ValueError) as error:
             raise _open_error(self.source, error) from None
+
+    def _open_hardware(self) -> "av.container.InputContainer | None":
+        """Decode on the GPU (e.g. NVDEC with 'cuda'); None, with a note, when that is not possible.
+
+        Frames come back in system memory, so everything after decoding is unchanged;
+        codecs the hardware cannot decode fall back to software inside FFmpeg.
+        """
+        from av.codec.hwaccel import HWAccel, hwdevices_available
+
+        if self.hwaccel not in hwdevices_available():
+            self.notes.append(f"--hwaccel {self.hwaccel}: not supported by this FFmpeg build; decoding on the CPU")
+            return None
+        try:
+            accel = HWAccel(device_type=self.hwaccel, allow_software_fallback=True)
+            return av.open(self.source, metadata_errors="replace", hwaccel=accel)
+        except (av.FFmpegError, OSError, ValueError) as error:
+            self.notes.append(f"--hwaccel {self.hwaccel}: no usable device ({describe_av_error(error)}); decoding on the CPU")
+            return None
 
     def _open_stdin(self) -> "av.container.InputContainer":
         raw = getattr(sys.stdin, "buffer", None)

@@ -35,8 +35,8 @@ class VideoReader:
     ``problems``.
     """
 
-    def __init__(self, source: str, stream: int | None = None, *, strict: bool = True) -> None:
-        self._src = open_source(source, stream, strict=strict)
+    def __init__(self, source: str, stream: int | None = None, *, strict: bool = True, hwaccel: str | None = None) -> None:
+        self._src = open_source(source, stream, strict=strict, hwaccel=hwaccel)
         try:
             self.info: VideoInfo = describe(self._src)
         except BaseException:
@@ -47,7 +47,8 @@ class VideoReader:
         self._layout: PixelLayout = nearest_layout(first.format.name, rgb=self._src.kind == "images")
         self._size = (first.width, first.height)
         self._time_base = self.info.time_base
-        self.notes: list[str] = []
+        self.notes: list[str] = list(getattr(self._src, "notes", []))  # e.g. a hardware decoder fallback
+        self._size_noted = False
         self.replaced: list[int] = []  # indices of frames that stand in for damaged ones
         self._started = False
 
@@ -97,7 +98,8 @@ class VideoReader:
 
     def _convert(self, raw: av.VideoFrame, index: int) -> Frame:
         width, height = self._size
-        if (raw.width, raw.height) != self._size and not self.notes:
+        if (raw.width, raw.height) != self._size and not self._size_noted:
+            self._size_noted = True
             self.notes.append(
                 f"frame size changes mid-stream at frame {index} ({raw.width}x{raw.height}); scaled to {width}x{height}"
             )

@@ -12,10 +12,10 @@ Source = ContainerSource | ImageSequenceSource
 __all__ = ["ContainerSource", "ImageSequenceSource", "Source", "open_source"]
 
 
-def open_source(source: str, stream: int | None = None, *, strict: bool = True) -> Source:
+def open_source(source: str, stream: int | None = None, *, strict: bool = True, hwaccel: str | None = None) -> Source:
     """Open any supported input; raises InputError with a one-line reason."""
     if is_image_sequence(source):
         if stream not in (None, 0):
             raise InputError(f"cannot read {display_name(source)}: an image sequence has only stream 0")
         return ImageSequenceSource(source)
-    return ContainerSource(source, stream, strict=strict)
+    return ContainerSource(source, stream, strict=strict, hwaccel=hwaccel)

@@ -39,6 +39,7 @@ class RestoreSettings:
     keep_partial: bool = False  # after an early stop, keep the frames done as NAME.partial.EXT
     resume: bool = False  # checkpoint beside the output; continue an interrupted run
     checkpoint_every: int = 8  # chunks per checkpoint (with resume)
+    hwaccel: str | None = None  # hardware video decoding (e.g. "cuda" for NVDEC), CPU fallback with a note
 
 
 @dataclass
@@ -94,7 +95,7 @@ def restore_video(
     restored_q = group.channel(settings.queue_size)
     device = model.device
 
-    with VideoReader(source, settings.stream, strict=not settings.skip_corrupt) as reader:
+    with VideoReader(source, settings.stream, strict=not settings.skip_corrupt, hwaccel=settings.hwaccel) as reader:
         info = reader.info
         if on_start is not None:
             on_start(info)
