@@ -402,11 +402,7 @@ def bench_model(sweep, pipe, out_wh, chunk: int, scale: float, chunks: int, warm
     result.model_fps = frames_done / seconds
     result.part_ms_per_frame = {k: 1000 * v / frames_done for k, v in (timings or {}).items()}
     result.part_ms_per_frame["other"] = max(0.0, 1000 * seconds / frames_done - sum(result.part_ms_per_frame.values()))
-    if device.type == "cuda":
-        result.peak_memory_mb = torch.cuda.max_memory_allocated(device) / 2**20
-        result.peak_reserved_mb = torch.cuda.max_memory_reserved(device) / 2**20
-    else:
-        result.peak_memory_mb = rss.peak / 2**20
+    sweep.record_peak_memory(result, device, rss)
     return result
 
 

@@ -133,12 +133,17 @@ def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: floa
     frames_done = chunks * chunk
     result.model_fps = frames_done / seconds
     result.part_ms_per_frame = {k: 1000 * v / frames_done for k, v in state.timings.items()}
+    record_peak_memory(result, device, rss)
+    return result
+
+
+def record_peak_memory(result: BenchResult, device: torch.device, rss: PeakRSS) -> None:
+    """Peak memory of the timed run: the CUDA allocator's, or the sampled process RSS on CPU."""
     if device.type == "cuda":
         result.peak_memory_mb = torch.cuda.max_memory_allocated(device) / 2**20
         result.peak_reserved_mb = torch.cuda.max_memory_reserved(device) / 2**20
     else:
         result.peak_memory_mb = rss.peak / 2**20
-    return result
 
 
 def make_synthetic_clip(path: Path, width: int, height: int, frames: int, fps: int = 25) -> Path:

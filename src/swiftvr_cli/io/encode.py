@@ -96,26 +96,25 @@ class VideoWriter:
         if self._done:
             return
         self._done = True
+        self._finish_sink()
+        if self._temp is not None:
+            self._commit()
+
+    def _finish_sink(self) -> None:
+        """Close the encoder/muxer; if that fails, nothing half-written stays behind."""
         try:
             self._sink.close()
         except BaseException:
             self._sink.abort()
             self._remove_temp()
             raise
-        if self._temp is not None:
-            self._commit()
 
     def keep_partial(self, path: str) -> None:
         """Finish what was written so far under ``path`` (``--keep-partial`` after an early stop)."""
         if self._temp is None or self._done:
             raise OutputError("only an unfinished video file can be kept as a partial output")
         self._done = True
-        try:
-            self._sink.close()
-        except BaseException:
-            self._sink.abort()
-            self._remove_temp()
-            raise
+        self._finish_sink()
         self._commit(path)
 
     def _commit(self, final: str | None = None) -> None:
