@@ -105,7 +105,7 @@ BAD_INPUTS = [
     ("directory", [], 3, "no images"),
     ("zero_byte", [], 3, "file is empty"),
     ("text_as_mp4", [], 3, "not a video FFmpeg can read"),
-    ("truncated", [], 3, "the file is truncated at frame 8"),
+    ("truncated", [], 3, "the file is truncated at frame 9"),
     ("corrupt", [], 3, "damaged data at frame 11"),
     ("audio_only", [], 3, "no video stream"),
     ("two_video_streams", ["--stream", "5"], 3, "stream 5 is not a video stream (video streams: 0, 1)"),
@@ -230,7 +230,8 @@ def check_corrupt_skipped(out: Path, corpus, result) -> None:
 
 def check_truncated_skipped(out: Path, corpus, result) -> None:
     assert len(decoded(out)) == 11
-    assert "file is truncated after frame 8" in notes(result)
+    assert "1 of 11 frames were damaged (frame 9)" in notes(result)
+    assert "file is truncated after frame 10" in notes(result)
 
 
 def check_y4m_cut_skipped(out: Path, corpus, result) -> None:

@@ -48,7 +48,11 @@ class ContainerSource:
         self.container = self._open()
         try:
             self.stream = self._select_stream(stream)
-            self.stream.thread_type = "AUTO"
+            # Frame threading decodes several frames at once; on a file cut short, how many of
+            # the last ones survive would then depend on timing. Truncated files decode one
+            # frame at a time, so the frame the error names is always the same.
+            self._cut_short = self._missing_bytes()
+            self.stream.thread_type = "SLICE" if self._cut_short else "AUTO"
             self._frames = self._decode()
             self.first_frame = self._first()
         except BaseException:
@@ -128,6 +132,8 @@ class ContainerSource:
         return chosen
 
     def _fail(self, what: str, error: BaseException | None) -> InputError:
+        if getattr(self, "_cut_short", False):  # damage at the end of a file cut short is the cut
+            what, error = "the file is truncated", None
         n = self.frames_decoded
         reason = f": {describe_av_error(error)}" if error is not None else ""
         hint = "; --skip-corrupt replaces damaged frames and carries on" if what != "the file is truncated" else ""
