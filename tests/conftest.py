@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -23,4 +25,20 @@ def fast_weights(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("weights") / "fast.json"
     torch.manual_seed(0)
     save_embedded(random_model(FAST_CONFIG, seed=0), path)
+    return str(path)
+
+
+# FAST_CONFIG plus a small detail branch: the task models (deblur, denoise, inpaint) have one,
+# and it is what reads the fill mask.
+DETAIL_CONFIG = dataclasses.replace(
+    FAST_CONFIG, reae=dataclasses.replace(FAST_CONFIG.reae, detail_width=8, detail_layers=3, detail_channels=4)
+)
+
+
+@pytest.fixture(scope="session")
+def detail_weights(tmp_path_factory) -> str:
+    """A random (deterministic) model with a detail branch, in our weights format."""
+    path = tmp_path_factory.mktemp("weights") / "detail.json"
+    torch.manual_seed(0)
+    save_embedded(random_model(DETAIL_CONFIG, seed=0), path)
     return str(path)

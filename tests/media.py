@@ -241,3 +241,38 @@ def frame_times(path: str | os.PathLike) -> list[float]:
     """Presentation times (seconds) of every decoded video frame."""
     with av.open(os.fspath(path)) as container:
         return [float(f.pts * f.time_base) for f in container.decode(video=0)]
+
+
+Box = tuple[int, int, int, int]  # x, y, width, height
+
+
+def mask_array(size: tuple[int, int], box: Box) -> np.ndarray:
+    """uint8 [H, W] fill mask: 255 (fill) inside ``box``, 0 elsewhere."""
+    width, height = size
+    x, y, w, h = box
+    mask = np.zeros((height, width), np.uint8)
+    mask[y : y + h, x : x + w] = 255
+    return mask
+
+
+def make_mask_image(path: str | os.PathLike, size: tuple[int, int], box: Box) -> str:
+    """A black PNG with a white ``box`` (the pixels to fill)."""
+    path = os.fspath(path)
+    grey = mask_array(size, box)
+    write_png(av.VideoFrame.from_ndarray(np.repeat(grey[..., None], 3, axis=-1), format="rgb24"), path)
+    return path
+
+
+def make_mask_video(path: str | os.PathLike, size: tuple[int, int], boxes: list[Box], fps: int = 25) -> str:
+    """A lossless (FFV1, grey) mask video: frame i is black with a white ``boxes[i]``."""
+    path = os.fspath(path)
+    width, height = size
+    with av.open(path, "w") as container:
+        stream = container.add_stream("ffv1", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "gray"
+        for i, box in enumerate(boxes):
+            frame = av.VideoFrame.from_ndarray(mask_array(size, box), format="gray")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path

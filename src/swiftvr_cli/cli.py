@@ -53,6 +53,16 @@ class DType(str, Enum):
     float16 = "float16"
 
 
+class TaskName(str, Enum):
+    """`--task` choices: the values of `tasks.Task` (which imports torch; the CLI stays quick to load)."""
+
+    sr = "sr"
+    clean = "clean"
+    deblur = "deblur"
+    denoise = "denoise"
+    inpaint = "inpaint"
+
+
 def resolve_device(device: Device) -> str:
     import torch
 
@@ -83,6 +93,35 @@ def check_model_options(chunk: int, scale: float, overlap: int) -> None:
         raise UsageError(f"--scale must be in (0, 8], got {scale}")
     if overlap < 0:
         raise UsageError("--overlap must be >= 0")
+
+
+def resolve_task(task: TaskName, scale: float | None, mask: str | None) -> float:
+    """Check --task against --scale and --mask; the output scale."""
+    from .tasks import Task, needs_mask, task_scale
+
+    chosen = Task(task.value)
+    try:
+        out_scale = task_scale(chosen, scale)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if mask is not None and not needs_mask(chosen):
+        raise UsageError(f"--mask is only used by --task inpaint (this is --task {chosen.value})")
+    if mask is None and needs_mask(chosen):
+        raise UsageError(f"--task {chosen.value} needs --mask PATH (white = fill): one image for every frame, or a mask video")
+    return out_scale
+
+
+def task_weights_path(task: TaskName, weights: str | None) -> str:
+    """--weights, or the shipped weights of the task (a WeightsError naming the file when they are missing)."""
+    from .model.loading import WeightsError
+    from .tasks import Task, task_weights
+
+    if weights is not None:
+        return weights
+    path = task_weights(Task(task.value))
+    if not path.exists():
+        raise WeightsError(f"no weights for --task {task.value}: {path} does not exist (pass --weights PATH)")
+    return str(path)
 
 
 def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> None:
@@ -157,6 +196,7 @@ SAFETY = "Damaged input, interruptions, memory"
 
 # Options shared by `restore` and `batch`, defined once.
 ScaleOption = Annotated[float, typer.Option("--scale", "-s", help="Upscale factor (4 or 2 for super-resolution, 1 for clean-up).", rich_help_panel=MODEL)]
+TaskScaleOption = Annotated[Optional[float], typer.Option("--scale", "-s", help="Upscale factor for --task sr (default 4; 2 also works); the other tasks keep the input size.", rich_help_panel=MODEL)]
 WeightsOption = Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)]
 ChunkOption = Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)]
 OverlapOption = Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)]
@@ -172,7 +212,9 @@ PixFmtOption = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output p
 def restore(
     input: Annotated[str, typer.Argument(help="Input video, image folder, printf pattern (frames/%05d.png) or '-' for stdin.")],
     output: Annotated[str, typer.Argument(help="Output video, PNG folder / pattern, or '-' for stdout.")],
-    scale: ScaleOption = 4.0,
+    task: Annotated[TaskName, typer.Option(help="sr: super-resolution (--scale); clean: artefacts, noise and blur at the same size; deblur, denoise; inpaint: fill what --mask marks.", rich_help_panel=MODEL)] = TaskName.sr,
+    mask: Annotated[Optional[str], typer.Option(help="With --task inpaint: white = fill; an image used for every frame, or a mask video with one frame per input frame (same size as the input).", rich_help_panel=MODEL)] = None,
+    scale: TaskScaleOption = None,
     weights: WeightsOption = None,
     chunk: ChunkOption = 24,
     overlap: OverlapOption = 0,
@@ -210,7 +252,8 @@ def restore(
         from .pipeline.runner import RestoreSettings, restore_video
         from .progress import FrameProgress
 
-        check_model_options(chunk, scale, overlap)
+        out_scale = resolve_task(task, scale, mask)
+        check_model_options(chunk, out_scale, overlap)
         if resume and "-" in (input, output):
             raise UsageError("--resume needs a video file as input and as output (not a pipe)")
         if checkpoint_every < 1:
@@ -223,10 +266,11 @@ def restore(
             err.print(f"note: an interrupted --resume run of {output} left checkpoints; add --resume to continue it", highlight=False)
         if threads:
             torch.set_num_threads(threads)
+        model_path = task_weights_path(task, weights)
         dev = resolve_device(device)
-        model = load_model(weights, dev, resolve_dtype(dtype, dev))
+        model = load_model(model_path, dev, resolve_dtype(dtype, dev))
         settings = RestoreSettings(
-            scale=scale, clip_len=chunk, overlap=overlap, stream=stream, overwrite=overwrite,
+            scale=out_scale, task=task.value, mask=mask, clip_len=chunk, overlap=overlap, stream=stream, overwrite=overwrite,
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, container_format=format),
             skip_corrupt=skip_corrupt, keep_partial=keep_partial, resume=resume, checkpoint_every=checkpoint_every,
             max_memory=memory_limit, auto=auto, hwaccel=hwaccel,
@@ -339,8 +383,8 @@ def bench(
 def eval_command(
     restored: Annotated[str, typer.Argument(help="Restored video (or, with --degrade, the CLEAN video).")],
     reference: Annotated[Optional[str], typer.Argument(help="Reference video (not used with --degrade).")] = None,
-    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, crf35), restore, compare with baselines.")] = None,
-    weights: Annotated[Optional[str], typer.Option(help="Model for --degrade (default: embedded).")] = None,
+    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, x4-clean, crf35, deblur, denoise, inpaint), restore, compare with baselines.")] = None,
+    weights: Annotated[Optional[str], typer.Option(help="Model for --degrade (default: the shipped model for that task).")] = None,
     frames: Annotated[int, typer.Option(help="Use at most this many frames.")] = 48,
     chunk: Annotated[int, typer.Option(help="Chunk size for --degrade.")] = 24,
     png: Annotated[Optional[Path], typer.Option(help="Save a side-by-side PNG crop (with --degrade).")] = None,
@@ -358,8 +402,11 @@ def eval_command(
         if degrade:
             from .model.loading import load_model
 
+            from .tasks import Task, task_weights
+
+            task = degrade if degrade in (t.value for t in Task) else Task.sr.value  # x4, x2, crf35: the default model
             dev = resolve_device(device)
-            model = load_model(weights, dev, resolve_dtype(DType.auto, dev))
+            model = load_model(weights or task_weights(Task(task)), dev, resolve_dtype(DType.auto, dev))
             rows, outputs = degrade_eval(model, load_clip(restored, frames), degrade, chunk)
             if png:
                 save_side_by_side(outputs, png)

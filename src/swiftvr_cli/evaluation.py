@@ -66,24 +66,50 @@ def restore_with_baselines(model, clean: torch.Tensor, task: str, clip_len: int 
     """Degrade a clean clip with a fixed preset; restore it and make the plain baselines.
 
     Returns (clean clip cropped to the preset's multiple, LQ clip, outputs by name):
-    ours plus bicubic and lanczos for super-resolution, or the degraded input at scale 1.
+    ours plus bicubic and lanczos for super-resolution, or the degraded input and the
+    task's simple baseline at scale 1.
     """
     from .pipeline.inmemory import restore_tensor
     from .train.degrade import EVAL_PRESETS, crop_to_multiple, degrade_fixed
 
     if task not in EVAL_PRESETS:
         raise InputError(f"unknown --degrade {task!r}; choose from {', '.join(EVAL_PRESETS)}")
-    scale = EVAL_PRESETS[task].scale
+    preset = EVAL_PRESETS[task]
+    scale = preset.scale
     clean = crop_to_multiple(clean, 2 * scale)
     lq = degrade_fixed(clean, task)
     size = tuple(clean.shape[-2:])
-    outputs = {"ours": restore_tensor(model, lq, scale, clip_len)}
+    mask = preset.mask(clean) if hasattr(preset, "mask") else None
+    outputs = {"ours": restore_tensor(model, lq, scale, clip_len, mask=mask)}
     if scale == 1:
         outputs["input"] = lq
+        outputs.update(task_baselines(task, lq, mask))
     else:
         outputs["bicubic"] = F.interpolate(lq, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
         outputs["lanczos"] = lanczos_resize(lq, size).clamp(0, 1)
     return clean, lq, outputs
+
+
+def unsharp_mask(x: torch.Tensor, sigma: float = 2.0, amount: float = 1.0) -> torch.Tensor:
+    """x + amount * (x - blur(x)): the classic sharpening filter."""
+    from .train.degrade import apply_kernel, gaussian_kernel
+
+    return (x + amount * (x - apply_kernel(x, gaussian_kernel(sigma, sigma)))).clamp(0, 1)
+
+
+def task_baselines(task: str, lq: torch.Tensor, mask: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """The simple method each --task must beat: unsharp mask (deblur), a light Gaussian
+    blur (denoise), the push-pull diffusion fill (inpaint)."""
+    from .fill import fill_masked
+    from .train.degrade import apply_kernel, gaussian_kernel
+
+    if task == "deblur":
+        return {"unsharp": unsharp_mask(lq)}
+    if task == "denoise":
+        return {"gaussian": apply_kernel(lq, gaussian_kernel(1.0, 1.0)).clamp(0, 1)}
+    if task == "inpaint" and mask is not None:
+        return {"fill": fill_masked(lq, mask).clamp(0, 1)}
+    return {}
 
 
 def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24) -> tuple[list[EvalRow], dict[str, torch.Tensor]]:

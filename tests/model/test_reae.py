@@ -58,3 +58,34 @@ def test_residual_decoder_returns_input_when_correction_is_zero():
     lq = torch.rand(1, 4, 3, 32, 32, dtype=torch.float64)
     z = torch.randn(1, 1, 48, 2, 2, dtype=torch.float64)
     assert torch.allclose(model.decode(z, StreamState(), lq), lq)
+
+
+def _detail_model() -> ReAE:
+    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3, detail_channels=4)
+
+
+def test_detail_branch_streaming_equals_offline_with_mask():
+    model = _detail_model()
+    z = torch.randn(1, 3, 48, 2, 2, dtype=torch.float64)
+    lq = torch.rand(1, 12, 4, 32, 32, dtype=torch.float64)  # RGB + fill mask
+    offline = model.decode(z, StreamState(), lq)
+    state = StreamState()
+    streamed = torch.cat([model.decode(z[:, :1], state, lq[:, :4]), model.decode(z[:, 1:], state, lq[:, 4:])], 1)
+    assert torch.allclose(offline, streamed, atol=1e-12)
+
+
+def test_detail_branch_is_causal_and_sees_the_mask():
+    model = _detail_model()
+    torch.nn.init.normal_(model.decoder[20].weight)
+    z = torch.randn(1, 2, 48, 2, 2, dtype=torch.float64)
+    lq = torch.rand(1, 8, 4, 32, 32, dtype=torch.float64)
+    later = lq.clone()
+    later[:, 5:, :3] = torch.rand_like(later[:, 5:, :3])
+    a, b = model.decode(z, StreamState(), lq), model.decode(z, StreamState(), later)
+    assert torch.equal(a[:, :5], b[:, :5]) and not torch.equal(a[:, 5:], b[:, 5:])
+    rgb = lq[:, :, :3]
+    no_mask = model.decode(z, StreamState(), rgb)
+    nothing_to_fill = model.decode(z, StreamState(), torch.cat([rgb, torch.zeros_like(lq[:, :, :1])], 2))
+    fill_all = model.decode(z, StreamState(), torch.cat([rgb, torch.ones_like(lq[:, :, :1])], 2))
+    assert torch.equal(nothing_to_fill, rgb)  # pixels outside the mask are kept as given
+    assert not torch.allclose(fill_all, no_mask)  # the mask is an input of the detail branch

@@ -92,6 +92,9 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
         residual=base.residual,
         lq_skip_channels=base.lq_skip_channels,
         lq_skip_layers=base.lq_skip_layers,
+        detail_width=base.detail_width,
+        detail_layers=base.detail_layers,
+        detail_channels=base.detail_channels,
     )
 
 

@@ -19,8 +19,9 @@ PRESETS: dict[str, SwiftVRConfig] = {
         reae=ReAEConfig(
             latent_channels=32, encoder_width=16, decoder_widths=(48, 32, 16), decoder_out_width=24,
             residual=True,  # predict a correction on top of the bilinear-upscaled input
-            lq_skip_channels=16,  # full-resolution input detail reaches the decoder directly
-            lq_skip_layers=2,
+            detail_width=40,  # a causal CNN on the input's own pixel grid (at x4) carries the detail
+            detail_layers=8,
+            detail_channels=16,
         ),
         upscale_mode="bicubic",  # the correction starts from the bicubic baseline
     ),

@@ -29,7 +29,7 @@ def snapshot(state: RestoreState) -> RestoreState:
 
     return RestoreState(
         encoder=StreamState({k: copy(v) for k, v in state.encoder.past.items()}),
-        decoder=StreamState({k: copy(v) for k, v in state.decoder.past.items()}),
+        decoder=StreamState({k: copy(v) for k, v in state.decoder.past.items()}, copy(state.decoder.detail_past)),
         latents_seen=state.latents_seen,
         previous_latents=copy(state.previous_latents),
         frames_decoded=state.frames_decoded,
@@ -43,6 +43,8 @@ def save_state(state: RestoreState, path: str) -> None:
     for part in ("encoder", "decoder"):
         for index, tensor in getattr(state, part).past.items():
             tensors[f"{part}.past.{index}"] = tensor.detach().cpu().contiguous()
+    if state.decoder.detail_past is not None:
+        tensors["decoder.detail_past"] = state.decoder.detail_past.detach().cpu().contiguous()
     for name in _TENSORS:
         value = getattr(state, name)
         if value is not None:
@@ -62,6 +64,8 @@ def load_state(path: str, device: torch.device | str = "cpu") -> RestoreState:
             part, _, index = key.partition(".past.")
             if index:
                 getattr(state, part).past[int(index)] = tensor
+            elif key == "decoder.detail_past":
+                state.decoder.detail_past = tensor
             elif key in _TENSORS:
                 setattr(state, key, tensor)
     for name in _COUNTERS:

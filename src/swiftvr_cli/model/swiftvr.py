@@ -141,6 +141,7 @@ class SwiftVR(nn.Module):
         size: tuple[int, int],
         clip_len: int,
         overlap: int = 0,
+        mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, RestoreState]:
         """Restore one chunk of LQ frames.
 
@@ -148,6 +149,9 @@ class SwiftVR(nn.Module):
         scale (T = clip_len+4 for FIRST, clip_len for MIDDLE, 4b+1 for LAST).
         size: output (H, W). Gradients flow (training); callers wrap it in
         inference mode for restoration.
+        mask: optional fill mask [T, 1, h, w] (or [B, T, 1, h, w]) in [0, 1], 1 =
+        fill; only models with a detail branch use it (inpainting). Give one for
+        every chunk of a video or for none.
         Returns frames [T', 3, H, W] in [0, 1] in video order; over a whole
         video the outputs add up to exactly the input frames, output frame i
         restoring input frame i (the decoder runs 3 frames behind).
@@ -155,10 +159,16 @@ class SwiftVR(nn.Module):
         n = clip_len // 4
         batched = frames.dim() == 5
         device = self.device
+        # Residual models keep the prepared input in float32 (it is the base the decoder's
+        # correction is added to); the networks run in the model's dtype.
+        base_dtype = torch.float32 if self.reae.needs_lq else self.dtype
         with timed(state, "prepare", device):
             x = prepare_frames(
-                (frames if batched else frames[None]).to(device), size, self.cfg.pad_multiple, self.dtype, self.cfg.upscale_mode
+                (frames if batched else frames[None]).to(device), size, self.cfg.pad_multiple, base_dtype, self.cfg.upscale_mode
             )
+            if mask is not None:
+                m = prepare_frames((mask if batched else mask[None]).to(device) * 255.0, size, self.cfg.pad_multiple, base_dtype)
+                x = torch.cat([x, m], dim=2)  # the mask travels as a 4th channel up to the decoder
         if kind is ChunkKind.LAST:
             x = torch.cat([x, x[:, -1:].expand(-1, DECODER_DELAY, -1, -1, -1)], dim=1)  # 4b+1 -> 4b+4
         if x.shape[1] % ReAE.TEMPORAL:
@@ -166,7 +176,7 @@ class SwiftVR(nn.Module):
 
         # 1. encode (causal; memory blocks carry state across chunks)
         with timed(state, "reae_encode", device):
-            latents = self.reae.encode(x, state.encoder)
+            latents = self.reae.encode(x[:, :, :3].to(self.dtype), state.encoder)
         k = latents.shape[1]
 
         # 2. one DiT step, with the release's context rules
@@ -191,7 +201,7 @@ class SwiftVR(nn.Module):
 
         # 3. decode; our residual models also see the input frames, 3 frames behind
         lq = None
-        if self.cfg.reae.residual or self.cfg.reae.lq_skip_channels:
+        if self.reae.needs_lq:
             tail = state.lq_tail if state.lq_tail is not None else x[:, :1].expand(-1, DECODER_DELAY, -1, -1, -1)
             history = torch.cat([tail, x], dim=1)
             lq = history[:, : x.shape[1]]

@@ -13,12 +13,22 @@ from .chunker import chunk_all
 from .restorer import ChunkRestorer
 
 
-def restore_tensor(model: SwiftVR, frames01: torch.Tensor, scale: float, clip_len: int = 24, overlap: int = 0) -> torch.Tensor:
-    """[T, 3, h, w] in [0, 1] -> restored [T, 3, H, W] in [0, 1] (float32, CPU)."""
+def restore_tensor(
+    model: SwiftVR, frames01: torch.Tensor, scale: float, clip_len: int = 24, overlap: int = 0, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """[T, 3, h, w] in [0, 1] -> restored [T, 3, H, W] in [0, 1] (float32, CPU).
+
+    mask: [T, 1, h, w], 1 = fill (inpainting), or None.
+    """
     restorer = ChunkRestorer.for_input(model, frames01.shape[-2], frames01.shape[-1], scale, clip_len, overlap)
     state = restorer.new_state()
     outputs = []
-    for chunk in chunk_all(list(frames01 * 255.0), clip_len):
-        out, state = restorer.restore_chunk(torch.stack(chunk.items), chunk.kind, state)
+    items = list(frames01 * 255.0) if mask is None else list(zip(frames01 * 255.0, mask))
+    for chunk in chunk_all(items, clip_len):
+        if mask is None:
+            out, state = restorer.restore_chunk(torch.stack(chunk.items), chunk.kind, state)
+        else:
+            frames, masks = (torch.stack(part) for part in zip(*chunk.items))
+            out, state = restorer.restore_chunk(frames, chunk.kind, state, mask=masks)
         outputs.append(out.float().cpu())
     return torch.cat(outputs)[: frames01.shape[0]]

@@ -2,7 +2,8 @@
 
 The pipeline only knows chunks of RGB frames in and restored frames out; the
 model keeps its own cross-chunk state. Any model with the same
-`restore_chunk(frames, kind, state, size=, clip_len=, overlap=)` drops in.
+`restore_chunk(frames, kind, state, size=, clip_len=, overlap=)` drops in (and
+`mask=` for inpainting).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..fill import fill_masked
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, output_size
 
 
@@ -30,7 +32,19 @@ class ChunkRestorer:
     def new_state(self) -> RestoreState:
         return RestoreState()
 
-    def restore_chunk(self, frames: torch.Tensor, kind: ChunkKind, state: RestoreState) -> tuple[torch.Tensor, RestoreState]:
-        """frames [T, 3, h, w] on the 0..255 scale -> restored [T', 3, H, W] in [0, 1]."""
+    def restore_chunk(
+        self, frames: torch.Tensor, kind: ChunkKind, state: RestoreState, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, RestoreState]:
+        """frames [T, 3, h, w] on the 0..255 scale -> restored [T', 3, H, W] in [0, 1].
+
+        mask (inpainting): [T, 1, h, w], 1 = fill, aligned with ``frames``. The
+        masked pixels are first filled from their surroundings, then the model
+        (which also sees the mask) restores the filled frames.
+        """
         with torch.inference_mode():
-            return self.model.restore_chunk(frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap)
+            if mask is None:
+                return self.model.restore_chunk(frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap)
+            frames = fill_masked(frames, mask.to(frames.device))
+            return self.model.restore_chunk(
+                frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap, mask=mask
+            )

@@ -3,6 +3,8 @@
 Frames are streamed; at any time the pipeline holds at most a few chunks
 (the queue bounds), so a 10-hour video needs the memory of a 10-second one.
 Output frame i is input frame i restored and gets input frame i's timestamp.
+With a fill mask (`--task inpaint --mask`), mask frame i is read in step with
+input frame i in the chunk stage and travels with it to the model.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Callable
 import torch
 
 from ..io import EncodeOptions, InputError, VideoReader, frames_to_rgb
+from ..io.mask import MaskReader, stack_masks
 from ..model.swiftvr import ChunkKind, SwiftVR
 from .chunker import Chunker
 from .restorer import ChunkRestorer
@@ -40,6 +43,8 @@ class RestoreSettings:
     resume: bool = False  # checkpoint beside the output; continue an interrupted run
     checkpoint_every: int = 8  # chunks per checkpoint (with resume)
     hwaccel: str | None = None  # hardware video decoding (e.g. "cuda" for NVDEC), CPU fallback with a note
+    task: str = "sr"  # what the model restores (tasks.Task); the scale and weights are chosen by the caller
+    mask: str | None = None  # fill mask (white = fill): an image for every frame, or a video of one mask per frame
 
 
 @dataclass
@@ -74,6 +79,7 @@ class _ChunkJob:
     rgb: torch.Tensor  # [T, 3, h, w] on the 0..255 scale, padding frames included
     pts: list[int | None]  # of the real frames only (after a resume, also those the decoder delay held back)
     padding: int = 0
+    mask: torch.Tensor | None = None  # [T, 1, h, w] in {0, 1} (1 = fill) on the model's device, padding included
 
 
 def restore_video(
@@ -102,7 +108,15 @@ def restore_video(
         settings = fit_to_memory(model, source, settings, notes, info)
         restorer = ChunkRestorer.for_input(model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap)
         out_h, out_w = restorer.out_size
-        writer, resumed = open_output(model, target, (out_w, out_h), info, settings)
+        masks = MaskReader(settings.mask, info.width, info.height) if settings.mask else None  # before any output exists
+        if masks is not None and not model.cfg.reae.detail_width:
+            notes.append("this model has no detail branch: the mask only selects what is filled from the surroundings")
+        try:
+            writer, resumed = open_output(model, target, (out_w, out_h), info, settings)
+        except BaseException:
+            if masks is not None:
+                masks.close()
+            raise
         skip_in, skip_out = (resumed.frames_in, resumed.frames_out) if resumed else (0, 0)
         clock = CheckpointClock(settings.checkpoint_every, skip_in) if settings.resume else None
         written = [skip_out]
@@ -120,6 +134,8 @@ def restore_video(
             chunker = Chunker(settings.clip_len, started=skip_in > 0)
             last_rgb: list[torch.Tensor] = []  # the latest real frame: what padding repeats
             carry: list[int | None] = []  # resumed: restored before the checkpoint, not yet output
+            frame_masks: dict[int, torch.Tensor] = {}  # frame index -> its mask, until its chunk is sent
+            last_mask: list[torch.Tensor] = []  # the latest real frame's mask: what padding repeats
 
             def send(ready) -> None:
                 for c in ready:
@@ -131,15 +147,28 @@ def restore_video(
                         if c.padding:  # may be a whole chunk of padding after the real frames
                             parts.append(last_rgb[0].expand(c.padding, -1, -1, -1))
                         rgb = torch.cat(parts)
-                    chunks_q.put(_ChunkJob(c.kind, rgb, carry + [f.pts for f in real], c.padding))
+                        mask = None
+                        if masks is not None:
+                            chunk_masks = [frame_masks.pop(f.index) for f in real]
+                            if chunk_masks:
+                                last_mask[:] = chunk_masks[-1:]
+                            mask = stack_masks(chunk_masks + last_mask * c.padding, device)
+                    chunks_q.put(_ChunkJob(c.kind, rgb, carry + [f.pts for f in real], c.padding, mask))
                     carry.clear()
 
             for frame in frames_q:
+                if masks is not None:  # every decoded frame takes its mask, skipped ones included
+                    with times.timer("decode"):
+                        mask = masks.next()
+                    if frame.index >= skip_in:
+                        frame_masks[frame.index] = mask
                 if frame.index < skip_in:  # done before the checkpoint: decoded, not restored
                     if frame.index >= skip_out:
                         carry.append(frame.pts)
                     continue
                 send(chunker.push(frame))
+            if masks is not None:
+                masks.finish()  # a mask video longer than the input is an error too
             send(chunker.finish())
             chunks_q.put(END)
 
@@ -147,7 +176,8 @@ def restore_video(
             state = resumed.state if resumed else restorer.new_state()
             for job in chunks_q:
                 with times.timer("model"):
-                    out, state = restorer.restore_chunk(job.rgb, job.kind, state)
+                    extra = {"mask": job.mask} if job.mask is not None else {}  # mask-less restorers keep working
+                    out, state = restorer.restore_chunk(job.rgb, job.kind, state, **extra)
                     out, ready = to_host_async(out.float())
                     mark = clock.after_chunk(job.kind, job.rgb.shape[0], job.padding > 0, state) if clock else None
                 restored_q.put((out, ready, job.pts, mark))
@@ -181,6 +211,9 @@ def restore_video(
         except BaseException as error:
             stop_early(writer, group, target, settings, error)
             raise
+        finally:
+            if masks is not None and not group.alive("chunk"):  # the chunk stage reads it
+                masks.close()
     seconds = time.perf_counter() - start
     return RestoreSummary(
         input=source,

@@ -55,7 +55,20 @@ def fit_to_memory(model: SwiftVR, source: str, settings: "RestoreSettings", note
 def _settings_identity(settings: "RestoreSettings") -> dict:
     """The settings that change the output's pixels or encoding (what a resumed run must share)."""
     keep = ("scale", "clip_len", "overlap", "stream", "skip_corrupt")
-    return {**{k: getattr(settings, k) for k in keep}, "encode": dataclasses.asdict(settings.encode)}
+    identity = {**{k: getattr(settings, k) for k in keep}, "encode": dataclasses.asdict(settings.encode)}
+    if settings.task != "sr" or settings.mask:  # only then: checkpoints of earlier sr runs stay valid
+        identity["task"] = settings.task
+        identity["mask"] = _file_identity(settings.mask) if settings.mask else None
+    return identity
+
+
+def _file_identity(path: str) -> list:
+    """Path, size and modification time: a changed mask file is a different run."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return [os.path.abspath(path)]
+    return [os.path.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
 def open_output(

@@ -15,12 +15,14 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description="Train the embedded SwiftVR model (resumes from run_dir).")
     parser.add_argument("--config", help="JSON file with TrainConfig fields")
     for f in fields(TrainConfig):
-        if f.name != "scales":
+        if f.name not in ("scales", "tasks"):
             parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, default=None)
     args = parser.parse_args(argv)
     values = json.load(open(args.config)) if args.config else {}
     if "scales" in values:
         values["scales"] = {int(k): float(v) for k, v in values["scales"].items()}
+    if "tasks" in values:
+        values["tasks"] = {str(k): float(v) for k, v in values["tasks"].items()}
     defaults = TrainConfig()
     for f in fields(TrainConfig):
         raw = getattr(args, f.name, None)

@@ -422,7 +422,7 @@ class FixedDegradation:
     scale: int
     blur_sigma: float  # 0 disables the blur
     resize_mode: str = "bicubic"  # anti-aliased (MATLAB imresize-like)
-    codec: str = "libx264"
+    codec: str | None = "libx264"  # None: no codec pass (8-bit frames only)
     crf: int = 28
     preset: str = "medium"
 
@@ -433,15 +433,54 @@ class FixedDegradation:
             x = apply_kernel(x, gaussian_kernel(self.blur_sigma, self.blur_sigma))
         h, w = x.shape[-2:]
         x = resize(x, (h // self.scale, w // self.scale), self.resize_mode, antialias=True)
+        if self.codec is None:
+            return quantize(x)
         return quantize(_video(quantize(x), self.codec, self.crf, self.preset))
 
 
-EVAL_PRESETS: dict[str, FixedDegradation] = {
+@dataclass(frozen=True)
+class NoiseDegradation:
+    """Additive Gaussian colour noise (sigma on the 0..255 scale), fixed seed, 8-bit."""
+
+    sigma: float
+    scale: int = 1
+    seed: int = 0
+
+    def apply(self, clip: torch.Tensor) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.seed)
+        noise = torch.randn(clip.shape, generator=g) * (self.sigma / 255.0)
+        return quantize(clip.detach().float() + noise)
+
+
+@dataclass(frozen=True)
+class MaskDegradation:
+    """The fixed inpainting mask (`masks.evaluation_mask`) painted white over the clip."""
+
+    scale: int = 1
+
+    def mask(self, clip: torch.Tensor) -> torch.Tensor:
+        from .masks import evaluation_mask
+
+        return evaluation_mask(clip.shape[0], *clip.shape[-2:])
+
+    def apply(self, clip: torch.Tensor) -> torch.Tensor:
+        from .masks import apply_mask
+
+        return quantize(apply_mask(clip.detach().float(), self.mask(clip)))
+
+
+EVAL_PRESETS: dict[str, FixedDegradation | NoiseDegradation | MaskDegradation] = {
     # light, realistic SR input: sigma-1.0 Gaussian (7x7), anti-aliased bicubic x4, x264 CRF 28 (medium)
     "x4": FixedDegradation(scale=4, blur_sigma=1.0, crf=28),
     "x2": FixedDegradation(scale=2, blur_sigma=1.0, crf=28),
+    # the classic super-resolution benchmark: anti-aliased bicubic x4 of a sharp source, 8-bit, no codec
+    "x4-clean": FixedDegradation(scale=4, blur_sigma=0.0, codec=None),
     # heavy compression, no resize: x264 CRF 35 (medium)
     "crf35": FixedDegradation(scale=1, blur_sigma=0.0, crf=35),
+    # --task deblur / denoise / inpaint, all at the same size and without a codec pass
+    "deblur": FixedDegradation(scale=1, blur_sigma=2.0, codec=None),
+    "denoise": NoiseDegradation(sigma=15.0),
+    "inpaint": MaskDegradation(),
 }
 
 

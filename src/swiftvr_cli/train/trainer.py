@@ -27,7 +27,9 @@ from ..model.loading import random_model, save_embedded
 from ..model.presets import preset
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR
 from .data import ClipSampler, make_split, validation_clips
-from .degrade import CompressConfig, DegradeConfig, StageConfig, degrade_clip, degrade_fixed
+from ..fill import fill_masked
+from .degrade import CompressConfig, DegradeConfig, StageConfig, degrade_clip, quantize
+from .masks import apply_mask, random_mask
 
 
 def light_degradation(scale: int) -> DegradeConfig:
@@ -40,6 +42,57 @@ def light_degradation(scale: int) -> DegradeConfig:
     )  # fmt: skip
     final = CompressConfig(jpeg_prob=0.1, video_prob=0.9, crf=(18, 38))
     return DegradeConfig(scale=scale, first=first, second_prob=0.0, final=final)
+
+
+def clean_degradation(scale: int) -> DegradeConfig:
+    """Well-made sources: an anti-aliased bicubic downscale and at most a light codec pass
+    (at scale 1: a codec pass from good to very poor quality, the clean-up case)."""
+    still = StageConfig(blur_prob=0.0, resize_probs=(0.0, 0.0, 1.0), noise_prob=0.0, jpeg_prob=0.0)
+    if scale == 1:
+        final = CompressConfig(jpeg_prob=0.0, video_prob=1.0, codec_probs=(("libx264", 0.8), ("libx265", 0.2)), crf=(24, 40))
+    else:
+        final = CompressConfig(jpeg_prob=0.0, video_prob=0.5, crf=(15, 25))
+    return DegradeConfig(scale=scale, first=still, second_prob=0.0, resize_modes=("bicubic",), antialias_prob=1.0, final=final)
+
+
+def task_degradation(task: str) -> DegradeConfig:
+    """--task deblur / denoise training inputs at the same size (a light codec pass sometimes)."""
+    light_codec = CompressConfig(jpeg_prob=0.0, video_prob=0.3, crf=(15, 23))
+    if task == "deblur":
+        first = StageConfig(
+            blur_prob=1.0, blur_sigma=(0.8, 3.0), blur_kind_probs=(0.5, 0.2, 0.3), motion_length=(3.0, 15.0),
+            resize_probs=(0.0, 0.0, 1.0), noise_prob=0.15, gaussian_sigma=(0.5, 3.0), poisson_scale=(0.05, 0.3), jpeg_prob=0.0,
+        )  # fmt: skip
+    elif task == "denoise":
+        first = StageConfig(
+            blur_prob=0.0, resize_probs=(0.0, 0.0, 1.0), noise_prob=1.0, gaussian_prob=0.7, gaussian_sigma=(5.0, 30.0),
+            poisson_scale=(0.5, 4.0), gray_noise_prob=0.3, jpeg_prob=0.0,
+        )  # fmt: skip
+    else:
+        raise ValueError(f"no degradation model for task {task!r}")
+    return DegradeConfig(scale=1, first=first, second_prob=0.0, final=light_codec)
+
+
+def load_grown(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Warm start from a smaller model of the same family.
+
+    Equal shapes are copied; a tensor that grew (e.g. a conv with more input
+    channels) gets the old values in its leading slice and zeros elsewhere, so new
+    inputs start switched off and the grown model starts as the old one; tensors
+    the old model lacks keep their initialisation.
+    """
+    own = model.state_dict()
+    for name, old in tensors.items():
+        if name not in own:
+            continue
+        new = own[name]
+        if new.shape == old.shape:
+            new.copy_(old)
+        elif new.dim() == old.dim() and all(n >= o for n, o in zip(new.shape, old.shape)):
+            new.zero_()
+            new[tuple(slice(0, o) for o in old.shape)].copy_(old)
+        else:
+            raise ValueError(f"cannot grow {name} from {tuple(old.shape)} to {tuple(new.shape)}")
 
 
 @dataclass
@@ -56,7 +109,8 @@ class TrainConfig:
     min_lr: float = 5e-5
     warmup: int = 200
     temporal_weight: float = 0.5
-    light_prob: float = 0.8  # share of clips with everyday (light) rather than heavy degradations
+    clean_prob: float = 0.35  # share of clips with clean degradations (bicubic down, light codec)
+    light_prob: float = 0.45  # share with everyday ones (mild blur, codec, little noise); the rest heavy
     seed: int = 0
     checkpoint_every: int = 200
     eval_every: int = 500
@@ -64,6 +118,16 @@ class TrainConfig:
     threads: int | None = None
     device: str = "cpu"
     init_from: str | None = None  # warm start: model weights of an earlier run's checkpoint.safetensors
+    # Task model (--task deblur/denoise/inpaint) instead of super-resolution + clean-up:
+    # task -> probability, e.g. {"deblur": 0.3, "denoise": 0.3, "inpaint": 0.4}. Empty: SR model.
+    tasks: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def validation_tasks(self) -> tuple[str, ...]:
+        return tuple(self.tasks) if self.tasks else SR_VALIDATION_TASKS
+
+
+SR_VALIDATION_TASKS = ("x4", "x4-clean", "crf35")
 
 
 def charbonnier(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
@@ -78,10 +142,16 @@ def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -
     return loss
 
 
-def run_clip(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """LQ clip [B, T, 3, h, w] in [0, 1] -> restored [B, T-3, 3, H, W] (frames 0..T-4)."""
+def run_clip(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None = None) -> torch.Tensor:
+    """LQ clip [B, T, 3, h, w] in [0, 1] -> restored [B, T-3, 3, H, W] (frames 0..T-4).
+
+    mask [B, T, 1, h, w] (inpainting): the holes are pre-filled as `swiftvr restore` does.
+    """
     clip_len = lq01.shape[1] - 4
-    out, _ = model.restore_chunk(lq01 * 255.0, ChunkKind.FIRST, RestoreState(), size=size, clip_len=clip_len)
+    frames = lq01 * 255.0
+    if mask is not None:
+        frames = fill_masked(frames.flatten(0, 1), mask.flatten(0, 1)).unflatten(0, frames.shape[:2])
+    out, _ = model.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), size=size, clip_len=clip_len, mask=mask)
     return out
 
 
@@ -103,8 +173,13 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 @torch.no_grad()
-def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=("x4", "crf35")) -> dict[str, float]:
-    """Mean PSNR-Y gain over the plain baseline (bicubic upscale / the compressed input)."""
+def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=SR_VALIDATION_TASKS) -> dict[str, float]:
+    """Mean PSNR-Y, and gain over the plain baseline, per fixed degradation.
+
+    Restored through the real chunk path. The baseline is bicubic for super-resolution,
+    the best of the degraded input and the task's simple method at the same size.
+    """
+    from ..evaluation import restore_with_baselines
     from ..metrics import psnr
 
     model.eval()
@@ -112,14 +187,14 @@ def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=("x4",
     for task in tasks:
         gains, psnrs = [], []
         for _, clip in clips:
-            lq = degrade_fixed(clip, task)
-            size = tuple(clip.shape[-2:])
-            out = run_clip(model, lq[None], size)[0]
-            target = clip[: out.shape[0]]
-            base = F.interpolate(lq, size=size, mode="bicubic", align_corners=False).clamp(0, 1)[: out.shape[0]]
-            ours = psnr(out.float(), target, y_only=True)
+            clean, _, outputs = restore_with_baselines(model, clip, task, clip_len=4)
+            ours = psnr(outputs.pop("ours"), clean, y_only=True)
+            if "bicubic" in outputs:
+                base = psnr(outputs["bicubic"], clean, y_only=True)
+            else:
+                base = max(psnr(out, clean, y_only=True) for out in outputs.values())
             psnrs.append(ours)
-            gains.append(ours - psnr(base, target, y_only=True))
+            gains.append(ours - base)
         result[f"{task}_psnr_y"] = sum(psnrs) / len(psnrs)
         result[f"{task}_gain_db"] = sum(gains) / len(gains)
     model.train()
@@ -139,7 +214,8 @@ class Trainer:
         init_for_restoration(self.model)
         if cfg.init_from:
             tensors = load_file(cfg.init_from)
-            self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+            with torch.no_grad():
+                load_grown(self.model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         self.model.train().requires_grad_(True)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
         self.generator = torch.Generator().manual_seed(cfg.seed)
@@ -185,22 +261,40 @@ class Trainer:
         self.log(f"resumed from step {self.step}")
 
     # -- training ------------------------------------------------------------
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int]]:
-        scales, probs = zip(*self.cfg.scales.items())
-        scale = scales[int(torch.multinomial(torch.tensor(probs), 1, generator=self.generator))]
+    def _draw(self, table: dict) -> object:
+        keys, probs = zip(*table.items())
+        return keys[int(torch.multinomial(torch.tensor(probs, dtype=torch.float64), 1, generator=self.generator))]
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int], torch.Tensor | None]:
         hq = torch.stack([self.sampler.sample(self.generator) for _ in range(self.cfg.batch)])
-        configs = [
-            light_degradation(scale) if float(torch.rand((), generator=self.generator)) < self.cfg.light_prob else DegradeConfig(scale=scale)
-            for _ in hq
-        ]
+        size = tuple(hq.shape[-2:])
+        if self.cfg.tasks:
+            task = self._draw(self.cfg.tasks)
+            if task == "inpaint":
+                mask = torch.stack([random_mask(c.shape[0], *size, self.generator) for c in hq])
+                colours = [tuple(float(v) for v in torch.rand(3, generator=self.generator).round()) for _ in hq]
+                lq = torch.stack([quantize(apply_mask(c, m, colour)) for c, m, colour in zip(hq, mask, colours)])
+                return hq, lq, size, mask
+            configs = [task_degradation(task) for _ in hq]
+        else:
+            scale = self._draw(self.cfg.scales)
+            configs = [self._degradation(scale) for _ in hq]
         lq = torch.stack([degrade_clip(c, cfg, self.generator) for c, cfg in zip(hq, configs)])
-        return hq, lq, tuple(hq.shape[-2:])
+        return hq, lq, size, None
+
+    def _degradation(self, scale: int) -> DegradeConfig:
+        u = float(torch.rand((), generator=self.generator))
+        if u < self.cfg.clean_prob:
+            return clean_degradation(scale)
+        if u < self.cfg.clean_prob + self.cfg.light_prob:
+            return light_degradation(scale)
+        return DegradeConfig(scale=scale)
 
     def train_step(self) -> float:
-        hq, lq, size = self._batch()
+        hq, lq, size, mask = self._batch()
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, self.cfg)
-        out = run_clip(self.model, lq.to(self.device), size)
+        out = run_clip(self.model, lq.to(self.device), size, None if mask is None else mask.to(self.device))
         loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -227,9 +321,9 @@ class Trainer:
             if self.step % 20 == 0:
                 self.history.append({"step": self.step, "loss": running})
             if self.step % self.cfg.eval_every == 0 or self.step == self.cfg.steps:
-                metrics = validate(self.model, val)
+                metrics = validate(self.model, val, self.cfg.validation_tasks)
                 self.history.append({"step": self.step, **metrics})
-                score = metrics["x4_gain_db"] + metrics["crf35_gain_db"]
+                score = sum(metrics[f"{task}_gain_db"] for task in self.cfg.validation_tasks)
                 self.log(f"step {self.step}: loss {running:.4f} " + " ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
                 if self.best is None or score > self.best:
                     self.best = score
@@ -253,15 +347,15 @@ class Trainer:
         except ImportError:
             return
         losses = [(h["step"], h["loss"]) for h in self.history if "loss" in h]
-        gains = [(h["step"], h["x4_gain_db"], h["crf35_gain_db"]) for h in self.history if "x4_gain_db" in h]
+        gains = {task: [(h["step"], h[f"{task}_gain_db"]) for h in self.history if f"{task}_gain_db" in h] for task in self.cfg.validation_tasks}
         fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
         if losses:
             a.plot(*zip(*losses))
         a.set(title="training loss", xlabel="step", yscale="log")
-        if gains:
-            s, g4, g1 = zip(*gains)
-            b.plot(s, g4, label="x4 vs bicubic")
-            b.plot(s, g1, label="crf35 vs input")
+        for task, points in gains.items():
+            if points:
+                b.plot(*zip(*points), label=f"{task} vs {'bicubic' if task.startswith('x') else 'baseline'}")
+        if any(gains.values()):
             b.legend()
         b.set(title="validation PSNR-Y gain (dB)", xlabel="step")
         fig.tight_layout()

@@ -1,0 +1,48 @@
+"""Restoration tasks (`--task`): what each one does, at which scale, with which weights.
+
+`sr` (super-resolution, `--scale`) and `clean` (compression artefacts, noise and
+blur at the same size) use the embedded default model; `deblur`, `denoise` and
+`inpaint` use the task model shipped beside it, trained on those degradations.
+`inpaint` needs a mask (white = fill): the masked pixels are first filled from
+their surroundings (`fill.fill_masked`), then the model, which also sees the
+mask, restores the filled region consistently over time.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from .model.loading import default_weights_path
+
+
+class Task(str, enum.Enum):
+    sr = "sr"
+    clean = "clean"
+    deblur = "deblur"
+    denoise = "denoise"
+    inpaint = "inpaint"
+
+
+TASK_WEIGHTS_NAME = "swiftvr-tiny-tasks.json"  # beside the embedded default
+
+
+def task_scale(task: Task, scale: float | None) -> float:
+    """The output scale: --scale for sr (default 4), 1 for every other task."""
+    if task is Task.sr:
+        return 4.0 if scale is None else scale
+    if scale not in (None, 1, 1.0):
+        raise ValueError(f"--task {task.value} restores at the input size; drop --scale (or use --task sr)")
+    return 1.0
+
+
+def task_weights(task: Task) -> Path:
+    """The shipped weights for a task (used when --weights is not given)."""
+    default = default_weights_path()
+    if task in (Task.sr, Task.clean):
+        return default
+    return default.with_name(TASK_WEIGHTS_NAME)
+
+
+def needs_mask(task: Task) -> bool:
+    return task is Task.inpaint

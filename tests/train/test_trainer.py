@@ -1,0 +1,60 @@
+"""The trainer on a tiny synthetic data folder: warm starts, task batches, resumable steps."""
+
+import torch
+
+from swiftvr_cli.model.loading import random_model
+from swiftvr_cli.model.presets import preset
+from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
+from swiftvr_cli.train.trainer import TrainConfig, Trainer, init_for_restoration, load_grown
+
+from .test_data import data_dir  # noqa: F401  (fixture)
+
+
+def test_grown_model_starts_as_the_smaller_one():
+    from dataclasses import replace
+
+    small_cfg = preset("tiny")
+    small_cfg = replace(small_cfg, reae=replace(small_cfg.reae, detail_width=0))
+    small = random_model(small_cfg, seed=1)
+    torch.nn.init.normal_(small.reae.decoder[22].weight, std=0.01)
+    big = random_model(preset("tiny"), seed=1)  # same seed: the same (non-trained) prompt embedding
+    init_for_restoration(big)
+    with torch.no_grad():
+        load_grown(big, small.state_dict())
+    frames = torch.rand(8, 3, 16, 24) * 255
+    with torch.inference_mode():
+        a, _ = small.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), size=(64, 96), clip_len=4)
+        b, _ = big.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), size=(64, 96), clip_len=4)
+    assert torch.allclose(a, b, atol=1e-6)
+
+
+def _config(tmp_path, data_dir, **kw) -> TrainConfig:  # noqa: F811
+    return TrainConfig(
+        data_dir=str(data_dir), run_dir=str(tmp_path / "run"), steps=2, batch=1, clip_len=8, patch=32,
+        warmup=1, checkpoint_every=1, eval_every=1000, threads=1, **kw,
+    )  # fmt: skip
+
+
+def test_task_batches_have_masks_only_for_inpainting(tmp_path, data_dir):  # noqa: F811
+    trainer = Trainer(_config(tmp_path, data_dir, tasks={"deblur": 1, "denoise": 1, "inpaint": 1}), log=lambda _: None)
+    seen = set()
+    for _ in range(12):
+        hq, lq, size, mask = trainer._batch()
+        assert lq.shape == hq.shape and size == (32, 32)
+        seen.add(mask is not None)
+        if mask is not None:
+            assert mask.shape == (1, 8, 1, 32, 32)
+    assert seen == {True, False}
+    loss = trainer.train_step()
+    assert loss > 0 and trainer.step == 1
+
+
+def test_training_resumes_where_it_stopped(tmp_path, data_dir):  # noqa: F811
+    cfg = _config(tmp_path, data_dir)
+    first = Trainer(cfg, log=lambda _: None)
+    first.train_step()
+    first.save_checkpoint()
+    second = Trainer(cfg, log=lambda _: None)
+    assert second.step == 1
+    for name, value in first.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[name])
