@@ -31,7 +31,7 @@ def fast_weights(tmp_path_factory) -> str:
 # FAST_CONFIG plus a small detail branch: the task models (deblur, denoise, inpaint) have one,
 # and it is what reads the fill mask.
 DETAIL_CONFIG = dataclasses.replace(
-    FAST_CONFIG, reae=dataclasses.replace(FAST_CONFIG.reae, detail_width=8, detail_layers=3, detail_channels=4)
+    FAST_CONFIG, reae=dataclasses.replace(FAST_CONFIG.reae, detail_width=8, detail_layers=3)
 )
 
 

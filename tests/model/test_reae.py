@@ -61,7 +61,7 @@ def test_residual_decoder_returns_input_when_correction_is_zero():
 
 
 def _detail_model() -> ReAE:
-    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3, detail_channels=4)
+    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3)
 
 
 def test_detail_branch_streaming_equals_offline_with_mask():

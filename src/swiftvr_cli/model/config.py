@@ -88,10 +88,10 @@ class ReAEConfig:
     lq_skip_channels: int = 0  # full-resolution LQ features concatenated before decoder layer 20
     lq_skip_layers: int = 1  # depth of that full-resolution feature branch
     # Detail branch: a causal CNN on the LQ frames at 1/4 of the output size (the input's
-    # own grid at x4), fed the current and previous frame plus an optional fill mask.
+    # own grid at x4), fed the current and previous frame plus an optional fill mask; its
+    # output is an RGB correction added to the decoder's.
     detail_width: int = 0  # 0 = no detail branch
     detail_layers: int = 8  # convolutions in the branch
-    detail_channels: int = 16  # its features joining the decoder before layer 20 (half size)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,6 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
         lq_skip_layers=base.lq_skip_layers,
         detail_width=base.detail_width,
         detail_layers=base.detail_layers,
-        detail_channels=base.detail_channels,
     )
 
 

@@ -21,7 +21,6 @@ PRESETS: dict[str, SwiftVRConfig] = {
             residual=True,  # predict a correction on top of the bilinear-upscaled input
             detail_width=40,  # a causal CNN on the input's own pixel grid (at x4) carries the detail
             detail_layers=8,
-            detail_channels=16,
         ),
         upscale_mode="bicubic",  # the correction starts from the bicubic baseline
     ),

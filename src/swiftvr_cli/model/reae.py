@@ -109,27 +109,29 @@ DETAIL_GRID = 4  # the detail branch runs at 1/4 of the output size
 
 
 class DetailBranch(nn.Module):
-    """Causal CNN on the LQ frames at 1/4 of the output size, features out at 1/2.
+    """Causal CNN on the LQ frames at 1/4 of the output size -> an RGB correction.
 
     At x4 the 1/4 grid is the input's own pixel grid, so the convolutions see the
     original low-resolution detail at the cost of a small network on small frames.
     Each frame is stacked with the previous one (motion cues; the first frame of a
     video is paired with itself) and with a fill mask (zeros when there is none).
+    The last convolution is pixel-shuffled x4 straight to a full-size RGB
+    correction, so no activation of the decoder can block this path.
     """
 
-    def __init__(self, width: int, layers: int, out_channels: int) -> None:
+    def __init__(self, width: int, layers: int) -> None:
         super().__init__()
-        rgb = 3 * DETAIL_GRID * DETAIL_GRID
-        stack: list[nn.Module] = [conv(2 * rgb + DETAIL_GRID * DETAIL_GRID, width), nn.ReLU()]
+        cells = DETAIL_GRID * DETAIL_GRID
+        stack: list[nn.Module] = [conv(2 * 3 * cells + cells, width), nn.ReLU()]
         for _ in range(layers - 2):
             stack += [conv(width, width), nn.ReLU()]
-        stack.append(conv(width, 4 * out_channels))  # pixel-shuffled x2 to the decoder's half size
+        stack.append(conv(width, 3 * cells))
         self.body = nn.Sequential(*stack)
 
     def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: torch.Tensor | None):
-        """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B, T, C, H/2, W/2], new past)."""
+        """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new past)."""
         b = lq.shape[0]
-        x = _video(F.pixel_unshuffle(_frames(lq), DETAIL_GRID), b)
+        x = _video(F.pixel_unshuffle(_frames(lq - 0.5), DETAIL_GRID), b)  # centred inputs train faster
         first = x[:, :1] if past is None else past[:, None]
         previous = torch.cat([first, x[:, :-1]], dim=1)
         stem = self.body[0]
@@ -139,8 +141,7 @@ class DetailBranch(nn.Module):
         else:
             m = _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), DETAIL_GRID), b)
             y = stem(_frames(torch.cat([x, previous, m], dim=2)))
-        features = self.body[1:](y)
-        return _video(F.pixel_shuffle(features, 2), b), x[:, -1]
+        return F.pixel_shuffle(self.body[1:](y), DETAIL_GRID), x[:, -1]
 
 
 def _run_stack(stack: nn.Sequential, x: torch.Tensor, state: StreamState, skip_at: int | None = None, skip=None):
@@ -199,8 +200,7 @@ class ReAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.encoder = build_encoder(cfg.encoder_width, cfg.latent_channels)
-        skip_channels = cfg.lq_skip_channels + (cfg.detail_channels if cfg.detail_width else 0)
-        self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width, skip_channels)
+        self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width, cfg.lq_skip_channels)
         if cfg.lq_skip_channels:
             width = cfg.lq_skip_channels
             layers: list[nn.Module] = [conv(12, width), nn.ReLU()]
@@ -208,7 +208,7 @@ class ReAE(nn.Module):
                 layers += [conv(width, width), nn.ReLU()]
             self.lq_skip = nn.Sequential(*layers)
         if cfg.detail_width:
-            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_channels)
+            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers)
 
     @property
     def needs_lq(self) -> bool:
@@ -229,8 +229,7 @@ class ReAE(nn.Module):
         is the fill mask (1 = fill) for the detail branch.
         """
         b = latents.shape[0]
-        skips: list[torch.Tensor] = []
-        lq = None
+        skip_at, skip, lq, detail = None, None, None, None
         dtype = latents.dtype  # the convolutions' precision; the residual base keeps the input's
         if self.needs_lq:
             if lq_frames is None:
@@ -238,16 +237,16 @@ class ReAE(nn.Module):
             rgb, mask = lq_frames[:, :, :3], (lq_frames[:, :, 3:4] if lq_frames.shape[2] > 3 else None)
             lq = F.pixel_unshuffle(_frames(rgb), 2)
         if self.cfg.lq_skip_channels:
-            skips.append(_video(self.lq_skip(lq.to(dtype)), b))
+            skip_at, skip = DECODER_SKIP_POSITION, _video(self.lq_skip(lq.to(dtype)), b)
         if self.cfg.detail_width:
-            features, state.detail_past = self.detail(rgb.to(dtype), mask, state.detail_past)
-            skips.append(features)
-        skip_at = DECODER_SKIP_POSITION if skips else None
-        skip = torch.cat(skips, dim=2) if len(skips) > 1 else (skips[0] if skips else None)
+            detail, state.detail_past = self.detail(rgb.to(dtype), mask, state.detail_past)
         x = _frames(_run_stack(self.decoder, latents, state, skip_at, skip))
         if self.cfg.residual:  # a bfloat16 correction on a full-precision base: no banding
             x = x.to(lq.dtype) + lq
-        out = _video(F.pixel_shuffle(x.clamp(0, 1), 2), b)
+        x = F.pixel_shuffle(x, 2)
+        if detail is not None:
+            x = x + detail.to(x.dtype)
+        out = _video(x.clamp(0, 1), b)
         if lq is not None and mask is not None:  # inpainting: pixels outside the mask stay as given
             out = torch.lerp(rgb.to(out.dtype), out, mask.to(out.dtype))
         return out

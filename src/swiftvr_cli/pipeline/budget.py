@@ -119,7 +119,7 @@ def estimate(
     encoder = t * half * (12 + 2 * r.encoder_width) * b
     decoder = t * half * (n2 + r.lq_skip_channels + 2 * r.decoder_out_width + 12) * b + (t // 2) * quarter * 5 * n2 * b
     if r.detail_width:  # the detail branch runs at 1/4 size: its inputs, two activations, its output
-        decoder += t * quarter * (3 * 48 + 2 * r.detail_width + 4 * r.detail_channels) * b + t * half * r.detail_channels * b
+        decoder += t * quarter * (3 * 48 + 2 * r.detail_width + 48) * b + t * half * 4 * 3 * 4
     dit = 0
     if cfg.use_dit:
         tokens = (t // 4 + overlap) * (ph // 32) * (pw // 32)

@@ -21,7 +21,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import ClipSampler, make_split, validation_clips
-from .degrade import DegradeConfig, degrade_clip, degrade_fixed
+from .degrade import degrade_clip, degrade_fixed
+from .trainer import draw_degradation
 
 
 class ResidualSRCNN(nn.Module):
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--patch", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -74,6 +76,7 @@ def main() -> None:
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=5e-4)
     generator = torch.Generator().manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
     train_sources, _ = make_split(args.data_dir)
     sampler = ClipSampler(train_sources, 1, args.patch, args.seed)
     clips = validation_clips(args.data_dir, clip_len=12)
@@ -81,8 +84,8 @@ def main() -> None:
     step, history = 0, []
     while time.monotonic() < deadline:
         hq = torch.cat([sampler.sample(generator) for _ in range(args.batch)])  # [N, 3, P, P]
-        lq = torch.cat([degrade_clip(f[None], DegradeConfig(scale=4), generator) for f in hq])
-        loss = F.l1_loss(model(lq), hq)
+        lq = torch.cat([degrade_clip(f[None], draw_degradation(4, generator), generator) for f in hq])  # ours' mix
+        loss = F.mse_loss(model(lq), hq)  # the same loss as ours (see trainer.clip_loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
