@@ -27,7 +27,7 @@ from swiftvr_cli.train.degrade import EVAL_PRESETS
 DATA_DIR = "../shared/data"
 CLIP_LEN = 13  # frames per validation clip: a FIRST and a LAST chunk with --chunk 8
 CHUNK = 8
-TASKS = ("x4", "x2", "crf35")
+TASKS = ("x4", "x4-clean", "x2", "crf35")  # --tasks deblur,denoise,inpaint for the task model
 METRICS = ("psnr_y", "ssim", "flicker")
 
 
@@ -50,13 +50,15 @@ def main() -> None:
     parser.add_argument("--baseline", default=None, help="ResidualSRCNN safetensors (x4 comparison)")
     parser.add_argument("--data-dir", default=DATA_DIR)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
+    parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated presets of swiftvr_cli.train.degrade.EVAL_PRESETS")
     args = parser.parse_args()
 
-    model = load_model(args.weights)
+    model = load_model(args.weights, dtype=getattr(torch, args.dtype))
     cnn = baseline_cnn(args.baseline)
     clips = validation_clips(args.data_dir, clip_len=CLIP_LEN)
     rows: dict[str, dict[str, list[dict]]] = {}
-    for task in TASKS:
+    for task in args.tasks.split(","):
         scale = EVAL_PRESETS[task].scale
         for name, clip in clips:
             clip, lq, outputs = restore_with_baselines(model, clip, task, CHUNK)

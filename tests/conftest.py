@@ -19,13 +19,17 @@ FAST_CONFIG = SwiftVRConfig(
 )  # fmt: skip
 
 
+def _save_random(tmp_path_factory, config, name: str) -> str:
+    path = tmp_path_factory.mktemp("weights") / f"{name}.json"
+    torch.manual_seed(0)
+    save_embedded(random_model(config, seed=0), path)
+    return str(path)
+
+
 @pytest.fixture(scope="session")
 def fast_weights(tmp_path_factory) -> str:
     """A random (but deterministic) model in our weights format; restores are quick."""
-    path = tmp_path_factory.mktemp("weights") / "fast.json"
-    torch.manual_seed(0)
-    save_embedded(random_model(FAST_CONFIG, seed=0), path)
-    return str(path)
+    return _save_random(tmp_path_factory, FAST_CONFIG, "fast")
 
 
 # FAST_CONFIG plus a small detail branch: the task models (deblur, denoise, inpaint) have one,
@@ -38,7 +42,4 @@ DETAIL_CONFIG = dataclasses.replace(
 @pytest.fixture(scope="session")
 def detail_weights(tmp_path_factory) -> str:
     """A random (deterministic) model with a detail branch, in our weights format."""
-    path = tmp_path_factory.mktemp("weights") / "detail.json"
-    torch.manual_seed(0)
-    save_embedded(random_model(DETAIL_CONFIG, seed=0), path)
-    return str(path)
+    return _save_random(tmp_path_factory, DETAIL_CONFIG, "detail")

@@ -42,7 +42,7 @@ class ResidualSRCNN(nn.Module):
     def forward(self, lq: torch.Tensor) -> torch.Tensor:
         """[N, 3, h, w] in [0, 1] -> [N, 3, s*h, s*w]."""
         up = F.interpolate(lq, scale_factor=self.scale, mode="bicubic", align_corners=False)
-        return (up + F.pixel_shuffle(self.body(lq), self.scale)).clamp(0, 1)
+        return (up + F.pixel_shuffle(self.body(lq - 0.5), self.scale)).clamp(0, 1)  # centred, as ours
 
 
 @torch.no_grad()
