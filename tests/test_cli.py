@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -181,12 +182,12 @@ def test_info_json(tmp_path):
 
 def test_bench_runs_on_cpu(tmp_path, fast_weights):
     out = tmp_path / "bench.json"
-    result = runner.invoke(app, ["bench", "--weights", fast_weights, "--res", "64x48", "--chunk", "8", "--chunks", "1", "--json", str(out), "--device", "cpu"])
+    result = runner.invoke(app, ["bench", "--weights", fast_weights, "--res", "64x48", "--chunk", "8", "--chunks", "1", "--json", str(out), "--device", "cpu", "--reae-group", "1"])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     row = data["results"][0]
     assert row["status"] == "ok" and row["model_fps"] > 0 and row["e2e_fps"] > 0 and row["peak_memory_mb"] > 0
-    assert data["environment"]["device_type"] == "cpu"
+    assert data["environment"]["device_type"] == "cpu" and data["settings"]["reae_group"] == 1
 
 
 def test_official_layout_checkpoint_restores_a_real_clip(tmp_path):
@@ -217,3 +218,37 @@ def test_hwaccel_falls_back_to_the_cpu_with_a_note(tmp_path, fast_weights):
     said = " ".join(result.output.split())  # the console wraps long notes
     assert "--hwaccel cuda" in said and "decoding on the CPU" in said
     assert frame_count(str(out)) == 5
+
+
+
+def png_frames(folder: Path) -> list:
+    frames = []
+    for path in sorted(folder.glob("*.png")):
+        with av.open(str(path)) as c:
+            frames.append(next(c.decode(video=0)).to_ndarray(format="rgb24"))
+    return frames
+
+
+@pytest.mark.parametrize("model", ["fast_weights", "detail_weights"])
+def test_reae_group_restores_the_same_frames(tmp_path, request, model):
+    """One latent per ReAE pass (less memory) gives the frames of a whole-chunk pass."""
+    src = media.make_video(tmp_path / "in.mp4", frames=17, size=(48, 32))  # chunk 8: FIRST 12 + LAST 5
+    task = ["--scale", "2"]
+    if model == "detail_weights":
+        task = ["--task", "inpaint", "--mask", media.make_mask_image(tmp_path / "mask.png", (48, 32), (8, 4, 16, 12))]
+    outputs = []
+    for extra in ([], ["--reae-group", "1"]):
+        out = tmp_path / f"out{len(outputs)}"
+        result = restore(src, str(out), *task, *extra, weights=request.getfixturevalue(model))
+        assert result.exit_code == 0, result.output
+        outputs.append(png_frames(out))
+    whole, grouped = (np.stack(frames).astype(np.int16) for frames in outputs)  # PNG: lossless
+    assert whole.shape == grouped.shape and whole.shape[0] == 17
+    # float32 results agree to ~1e-7; that can flip the 8-bit rounding of a rare value by one level
+    assert np.abs(whole - grouped).max() <= 1 and (whole != grouped).mean() < 1e-3
+
+
+def test_negative_reae_group_is_a_usage_error(tmp_path, fast_weights):
+    src = media.make_video(tmp_path / "in.mp4", frames=3, size=(32, 32))
+    result = restore(src, str(tmp_path / "o.mp4"), "--reae-group", "-1", weights=fast_weights)
+    assert result.exit_code == 2 and "--reae-group" in result.output

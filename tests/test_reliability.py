@@ -434,14 +434,33 @@ def test_auto_fits_the_chunk_to_max_memory(corpus, out_dir, fast_weights):
 
     cfg = load_model(fast_weights).cfg
     args = ((32, 48), (64, 96))  # clip: 48x32 at x2
-    need8 = budget.estimate(cfg, *args, 8, torch.float32, 30).on(torch.device("cpu"))
-    need4 = budget.estimate(cfg, *args, 4, torch.float32, 30).on(torch.device("cpu"))
+    # the least each chunk needs: one latent per ReAE pass (tried before the chunk is lowered)
+    need8 = budget.estimate(cfg, *args, 8, torch.float32, 30, reae_group=1).on(torch.device("cpu"))
+    need4 = budget.estimate(cfg, *args, 4, torch.float32, 30, reae_group=1).on(torch.device("cpu"))
     limit = str((need4 + need8) // 2 // 1024) + "K"
     refused = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, weights=fast_weights)
     assert refused.exit_code == 6 and "--chunk 4 needs about" in one_error_line(refused)
     result = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, "--auto", weights=fast_weights)
     assert result.exit_code == 0, result.output
     assert "using --chunk 4" in notes(result)
+
+
+def test_max_memory_first_picks_fewer_latents_per_reae_pass(corpus, out_dir, fast_weights, monkeypatch):
+    from swiftvr_cli.model.loading import load_model
+    from swiftvr_cli.model.swiftvr import SwiftVR
+    from swiftvr_cli.pipeline import budget
+
+    cfg = load_model(fast_weights).cfg
+    args = ((32, 48), (64, 96))  # clip: 48x32 at x2
+    pair, single = (budget.estimate(cfg, *args, 8, torch.float32, 30, reae_group=g).on(torch.device("cpu")) for g in (2, 1))
+    groups: list[int] = []
+    original = SwiftVR.restore_chunk
+    monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(self.reae_group) or original(self, *a, **k))
+    limit = str((pair + single) // 2 // 1024) + "K"  # the whole chunk (3 latents) and pairs do not fit
+    result = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, weights=fast_weights)
+    assert result.exit_code == 0, result.output  # no --auto needed: the output is the same
+    assert "decoding 1 latent per ReAE pass" in notes(result) and "--chunk" not in notes(result)
+    assert set(groups) == {1} and pts_of(out_dir / "out.mp4") == pts_of(corpus["clip"])
 
 
 def test_max_memory_must_be_readable(corpus, out_dir, fast_weights):

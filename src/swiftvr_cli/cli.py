@@ -111,17 +111,24 @@ def resolve_task(task: TaskName, scale: float | None, mask: str | None) -> float
     return out_scale
 
 
-def task_weights_path(task: TaskName, weights: str | None) -> str:
+def task_weights_path(task: TaskName, weights: str | None, scale: float | None = None) -> str:
     """--weights, or the shipped weights of the task (a WeightsError naming the file when they are missing)."""
     from .model.loading import WeightsError
     from .tasks import Task, task_weights
 
     if weights is not None:
         return weights
-    path = task_weights(Task(task.value))
+    path = task_weights(Task(task.value), scale)
     if not path.exists():
         raise WeightsError(f"no weights for --task {task.value}: {path} does not exist (pass --weights PATH)")
     return str(path)
+
+
+def same_size_weights(scale: float) -> str | None:
+    """`batch --scale 1` without --weights: the shipped same-size (task) model; else the default."""
+    from .tasks import Task, same_size_model, task_weights
+
+    return str(task_weights(Task.sr, scale)) if same_size_model(Task.sr, scale) else None
 
 
 def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> None:
@@ -199,6 +206,7 @@ ScaleOption = Annotated[float, typer.Option("--scale", "-s", help="Upscale facto
 TaskScaleOption = Annotated[Optional[float], typer.Option("--scale", "-s", help="Upscale factor for --task sr (default 4; 2 also works); the other tasks keep the input size.", rich_help_panel=MODEL)]
 WeightsOption = Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)]
 ChunkOption = Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)]
+ReAEGroupOption = Annotated[int, typer.Option("--reae-group", help="Latents per autoencoder pass (4 frames each): lower saves memory, same output (0: the whole chunk unless memory needs less).", rich_help_panel=PERF)]
 OverlapOption = Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)]
 DeviceOption = Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)]
 DTypeOption = Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 on CUDA, float32 on CPU).", rich_help_panel=PERF)]
@@ -217,6 +225,7 @@ def restore(
     scale: TaskScaleOption = None,
     weights: WeightsOption = None,
     chunk: ChunkOption = 24,
+    reae_group: ReAEGroupOption = 0,
     overlap: OverlapOption = 0,
     device: DeviceOption = Device.auto,
     dtype: DTypeOption = DType.auto,
@@ -258,6 +267,8 @@ def restore(
             raise UsageError("--resume needs a video file as input and as output (not a pipe)")
         if checkpoint_every < 1:
             raise UsageError("--checkpoint-every must be >= 1")
+        if reae_group < 0:
+            raise UsageError("--reae-group must be >= 0 (0: automatic)")
         try:
             memory_limit = parse_size(max_memory) if max_memory is not None else None
         except ValueError as exc:
@@ -266,14 +277,14 @@ def restore(
             err.print(f"note: an interrupted --resume run of {output} left checkpoints; add --resume to continue it", highlight=False)
         if threads:
             torch.set_num_threads(threads)
-        model_path = task_weights_path(task, weights)
+        model_path = task_weights_path(task, weights, out_scale)
         dev = resolve_device(device)
         model = load_model(model_path, dev, resolve_dtype(dtype, dev))
         settings = RestoreSettings(
             scale=out_scale, task=task.value, mask=mask, clip_len=chunk, overlap=overlap, stream=stream, overwrite=overwrite,
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, container_format=format),
             skip_corrupt=skip_corrupt, keep_partial=keep_partial, resume=resume, checkpoint_every=checkpoint_every,
-            max_memory=memory_limit, auto=auto, hwaccel=hwaccel,
+            max_memory=memory_limit, auto=auto, hwaccel=hwaccel, reae_group=reae_group,
         )  # fmt: skip
         with FrameProgress(enabled=not quiet, label=Path(input).name if input != "-" else "stdin") as progress:
             run = lambda s: restore_video(model, input, output, s, on_progress=progress.update)  # noqa: E731
@@ -319,6 +330,7 @@ def info(
 def bench(
     res: Annotated[str, typer.Option(help="Output resolutions: 360p,540p,720p,1080p,1440p,4k or WxH list.")] = "360p",
     chunk: Annotated[str, typer.Option(help="Chunk sizes to sweep, e.g. 8,16,24,32.")] = "24",
+    reae_group: ReAEGroupOption = 0,
     scale: Annotated[float, typer.Option(help="Upscale factor (input = output / scale).")] = 4.0,
     chunks: Annotated[int, typer.Option(help="Timed chunks per setting (after one warm-up chunk).")] = 2,
     weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded).")] = None,
@@ -349,6 +361,8 @@ def bench(
             raise UsageError(str(exc)) from None
         if any(c <= 0 or c % 4 for c in chunk_sizes):
             raise UsageError("--chunk values must be positive multiples of 4")
+        if reae_group < 0:
+            raise UsageError("--reae-group must be >= 0 (0: the whole chunk)")
         dev = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, dev)
         if random_weights:
@@ -364,11 +378,11 @@ def bench(
         env = environment(model, torch_dtype, label)
         err.print(f"bench on {env['device']} ({env['dtype']}, {env['parameters']:,} parameters, {label})", highlight=False)
         results = run_sweep(
-            model, resolutions, chunk_sizes, scale, chunks, end_to_end,
+            model, resolutions, chunk_sizes, scale, chunks, end_to_end, reae_group=reae_group,
             on_result=lambda r: err.print(f"  {r.resolution} chunk {r.chunk}: {r.status} model {r.model_fps or 0:.2f} fps", highlight=False),
         )  # fmt: skip
         Console().print(results_table(results, f"swiftvr bench: {env['device']}, {env['dtype']}, scale {scale}"))
-        settings = {"scale": scale, "chunks": chunks, "end_to_end": end_to_end}
+        settings = {"scale": scale, "chunks": chunks, "end_to_end": end_to_end, "reae_group": reae_group}
         if json_path:
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps(results_json(env, results, settings), indent=2) + "\n")
@@ -404,9 +418,12 @@ def eval_command(
 
             from .tasks import Task, task_weights
 
-            task = degrade if degrade in (t.value for t in Task) else Task.sr.value  # x4, x2, crf35: the default model
+            from .train.degrade import EVAL_PRESETS
+
+            task = Task(degrade) if degrade in (t.value for t in Task) else Task.sr  # x4, x2, crf35: sr at their scale
+            scale = EVAL_PRESETS[degrade].scale if degrade in EVAL_PRESETS else None
             dev = resolve_device(device)
-            model = load_model(weights or task_weights(Task(task)), dev, resolve_dtype(DType.auto, dev))
+            model = load_model(weights or task_weights(task, scale), dev, resolve_dtype(DType.auto, dev))
             rows, outputs = degrade_eval(model, load_clip(restored, frames), degrade, chunk)
             if png:
                 save_side_by_side(outputs, png)
@@ -516,7 +533,7 @@ def batch(
             shard=shard_spec, retry_failed=retry_failed, engine=engine.value,
             settings=RestoreSettings(scale=scale, clip_len=chunk, overlap=overlap, overwrite=True,
                                      encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt)),
-            spec=WorkerSpec(weights=weights, device=device.value, dtype=dtype.value, threads=threads),
+            spec=WorkerSpec(weights=weights or same_size_weights(scale), device=device.value, dtype=dtype.value, threads=threads),
             ray=RayOptions(address=address, num_gpus_per_worker=num_gpus_per_worker, workers=workers,
                            segment_seconds=segment_seconds, warmup_frames=warmup_frames),
         )  # fmt: skip

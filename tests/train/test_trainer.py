@@ -36,7 +36,7 @@ def _config(tmp_path, data_dir, **kw) -> TrainConfig:  # noqa: F811
 
 
 def test_task_batches_have_masks_only_for_inpainting(tmp_path, data_dir):  # noqa: F811
-    trainer = Trainer(_config(tmp_path, data_dir, tasks={"deblur": 1, "denoise": 1, "inpaint": 1}), log=lambda _: None)
+    trainer = Trainer(_config(tmp_path, data_dir, tasks={"clean": 1, "deblur": 1, "denoise": 1, "inpaint": 1}), log=lambda _: None)
     seen = set()
     for _ in range(12):
         hq, lq, size, mask = trainer._batch()

@@ -168,7 +168,7 @@ def make_synthetic_clip(path: Path, width: int, height: int, frames: int, fps: i
     return path
 
 
-def bench_end_to_end(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int) -> float:
+def bench_end_to_end(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, reae_group: int = 0) -> float:
     """Frames per second of the whole pipeline (decode, colour, model, encode) on a synthetic clip."""
     from ..io import EncodeOptions
     from ..pipeline.runner import RestoreSettings, restore_video
@@ -178,7 +178,7 @@ def bench_end_to_end(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale:
     frames = chunk + 4 + chunks * chunk + 1
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_synthetic_clip(Path(tmp) / "in.mp4", lq_w, lq_h, frames)
-        settings = RestoreSettings(scale=scale, clip_len=chunk, encode=EncodeOptions(preset="ultrafast"))
+        settings = RestoreSettings(scale=scale, clip_len=chunk, encode=EncodeOptions(preset="ultrafast"), reae_group=reae_group)
         summary = restore_video(model, str(clip), str(Path(tmp) / "out.mp4"), settings)
     return summary.fps
 
@@ -204,15 +204,19 @@ def environment(model: SwiftVR, dtype: torch.dtype, weights: str) -> dict:
     }
 
 
-def run_sweep(model: SwiftVR, resolutions, chunk_sizes, scale: float, chunks: int, end_to_end: bool, on_result=None) -> list[BenchResult]:
+def run_sweep(
+    model: SwiftVR, resolutions, chunk_sizes, scale: float, chunks: int, end_to_end: bool, on_result=None, reae_group: int = 0
+) -> list[BenchResult]:
+    """``reae_group``: latents per ReAE pass (0: the whole chunk; the end-to-end run may lower it to fit in memory)."""
     results = []
     for name, wh in resolutions:
         for chunk in chunk_sizes:
+            model.reae_group = reae_group  # each time: an end-to-end run may have lowered it to fit in memory
             result = bench_model(model, wh, chunk, scale, chunks)
             result.resolution = name
             if end_to_end and result.status == "ok":
                 try:
-                    result.e2e_fps = bench_end_to_end(model, wh, chunk, scale, chunks)
+                    result.e2e_fps = bench_end_to_end(model, wh, chunk, scale, chunks, reae_group)
                 except Exception as exc:  # noqa: BLE001
                     if not _is_oom(exc):
                         raise

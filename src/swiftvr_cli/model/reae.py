@@ -221,28 +221,34 @@ class ReAE(nn.Module):
         x = _video(F.pixel_unshuffle(_frames(frames), 2), b)
         return _run_stack(self.encoder, x, state)
 
-    def decode(self, latents: torch.Tensor, state: StreamState, lq_frames: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(self, latents: torch.Tensor | None, state: StreamState, lq_frames: torch.Tensor | None = None) -> torch.Tensor:
         """latents [B, k, C, h, w] -> frames [B, 4k, 3, 16h, 16w] in [0, 1].
 
         lq_frames (our residual models only): the input frames aligned with the
         decoded frames, [B, 4k, 3, 16h, 16w] in [0, 1]; a 4th channel, if present,
-        is the fill mask (1 = fill) for the detail branch.
+        is the fill mask (1 = fill) for the detail branch. latents None (residual
+        models): the latent path's correction is zero; only the detail branch runs.
         """
-        b = latents.shape[0]
+        if latents is None and not self.cfg.residual:
+            raise ValueError("only a residual ReAE decodes without latents")
+        b = (latents if latents is not None else lq_frames).shape[0]
         skip_at, skip, lq, detail = None, None, None, None
-        dtype = latents.dtype  # the convolutions' precision; the residual base keeps the input's
+        dtype = next(self.decoder.parameters()).dtype  # the convolutions' precision; the residual base keeps the input's
         if self.needs_lq:
             if lq_frames is None:
                 raise ValueError("this ReAE needs the aligned LQ frames to decode")
             rgb, mask = lq_frames[:, :, :3], (lq_frames[:, :, 3:4] if lq_frames.shape[2] > 3 else None)
             lq = F.pixel_unshuffle(_frames(rgb), 2)
-        if self.cfg.lq_skip_channels:
+        if self.cfg.lq_skip_channels and latents is not None:
             skip_at, skip = DECODER_SKIP_POSITION, _video(self.lq_skip(lq.to(dtype)), b)
         if self.cfg.detail_width:
             detail, state.detail_past = self.detail(rgb.to(dtype), mask, state.detail_past)
-        x = _frames(_run_stack(self.decoder, latents, state, skip_at, skip))
-        if self.cfg.residual:  # a bfloat16 correction on a full-precision base: no banding
-            x = x.to(lq.dtype) + lq
+        if latents is None:
+            x = lq
+        else:
+            x = _frames(_run_stack(self.decoder, latents, state, skip_at, skip))
+            if self.cfg.residual:  # a bfloat16 correction on a full-precision base: no banding
+                x = x.to(lq.dtype) + lq
         x = F.pixel_shuffle(x, 2)
         if detail is not None:
             x = x + detail.to(x.dtype)

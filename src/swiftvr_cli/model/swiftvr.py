@@ -88,6 +88,10 @@ def prepare_frames(
 class SwiftVR(nn.Module):
     """One-step video restorer with causal chunk streaming."""
 
+    # Latents per ReAE pass (0: the whole chunk at once). The ReAE streams, so smaller
+    # groups give the same output with the activations of fewer frames in memory.
+    reae_group: int = 0
+
     def __init__(self, cfg: SwiftVRConfig, prompt_emb: torch.Tensor | None = None) -> None:
         super().__init__()
         self.cfg = cfg
@@ -132,6 +136,38 @@ class SwiftVR(nn.Module):
                 module.to(memory_format=torch.channels_last)
         return self
 
+    def latent_path_silent(self) -> bool:
+        """Whether the latent path (encoder, DiT, decoder) adds exactly nothing.
+
+        True for a residual model whose decoder output layer is all zeros (e.g. weights
+        where only the detail branch was trained): its correction is then exactly 0,
+        so inference skips the path with bit-identical output. Never while gradients
+        are on: training needs the path.
+        """
+        if not self.cfg.reae.residual or torch.is_grad_enabled():
+            return False
+        last = self.reae.decoder[-1]
+        return not (bool(last.weight.any()) or (last.bias is not None and bool(last.bias.any())))
+
+    def _in_groups(self, fn, latents: int, *videos: torch.Tensor | None) -> torch.Tensor:
+        """``fn(*videos)`` run on ``reae_group`` latents at a time, results joined along time.
+
+        Each video holds a whole number of frames per latent along dim 1 (None passes
+        through). The ReAE's StreamState carries across pieces, so this equals one pass.
+        """
+        group = self.reae_group or latents
+        if group >= latents:
+            return fn(*videos)
+        out = None
+        for start in range(0, latents, group):
+            stop = min(start + group, latents)
+            part = fn(*(v if v is None else v[:, v.shape[1] // latents * start : v.shape[1] // latents * stop] for v in videos))
+            step = part.shape[1] // (stop - start)
+            if out is None:  # filled in place: no second copy of the chunk's output
+                out = part.new_empty(part.shape[0], step * latents, *part.shape[2:])
+            out[:, step * start : step * stop] = part
+        return out
+
     def restore_chunk(
         self,
         frames: torch.Tensor,
@@ -174,9 +210,12 @@ class SwiftVR(nn.Module):
         if x.shape[1] % ReAE.TEMPORAL:
             raise ValueError(f"{kind.value} chunk of {frames.shape[-4]} frames breaks the chunk protocol")
 
+        if self.latent_path_silent():
+            return self._restore_without_latents(x, state, size, batched)
+
         # 1. encode (causal; memory blocks carry state across chunks)
         with timed(state, "reae_encode", device):
-            latents = self.reae.encode(x[:, :, :3].to(self.dtype), state.encoder)
+            latents = self._in_groups(lambda f: self.reae.encode(f[:, :, :3].to(self.dtype), state.encoder), x.shape[1] // ReAE.TEMPORAL, x)
         k = latents.shape[1]
 
         # 2. one DiT step, with the release's context rules
@@ -200,16 +239,26 @@ class SwiftVR(nn.Module):
         state.latents_seen += k
 
         # 3. decode; our residual models also see the input frames, 3 frames behind
+        return self._decode(restored, x, state, size, batched)
+
+    def _decode(self, restored: torch.Tensor | None, x: torch.Tensor, state: RestoreState, size, batched: bool):
+        """Decode (restored None: the silent latent path's zero correction), 3 frames behind the input."""
         lq = None
         if self.reae.needs_lq:
             tail = state.lq_tail if state.lq_tail is not None else x[:, :1].expand(-1, DECODER_DELAY, -1, -1, -1)
             history = torch.cat([tail, x], dim=1)
             lq = history[:, : x.shape[1]]
             state.lq_tail = history[:, -DECODER_DELAY:]
-        with timed(state, "reae_decode", device):
-            out = self.reae.decode(restored, state.decoder, lq)
+        latents = x.shape[1] // ReAE.TEMPORAL
+        with timed(state, "reae_decode", self.device):
+            out = self._in_groups(lambda z, lq_part: self.reae.decode(z, state.decoder, lq_part), latents, restored, lq)
         if state.frames_decoded == 0:
             out = out[:, DECODER_DELAY:]
-        state.frames_decoded += restored.shape[1] * ReAE.TEMPORAL
+        state.frames_decoded += latents * ReAE.TEMPORAL
         out = out[:, :, :, : size[0], : size[1]]
         return (out if batched else out[0]), state
+
+    def _restore_without_latents(self, x: torch.Tensor, state: RestoreState, size, batched: bool):
+        """The chunk when `latent_path_silent()`: upscaled input + detail correction only."""
+        state.latents_seen += x.shape[1] // ReAE.TEMPORAL
+        return self._decode(None, x, state, size, batched)

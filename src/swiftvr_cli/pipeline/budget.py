@@ -41,6 +41,14 @@ class Estimate:
         return self.model if device.type == "cuda" else self.host + self.model
 
 
+@dataclass(frozen=True)
+class Fit:
+    """What a run that fits uses: the chunk, and the latents per ReAE pass (0: the whole chunk)."""
+
+    chunk: int
+    reae_group: int
+
+
 def parse_size(text: str) -> int:
     """'8G', '512M', '1.5GiB' -> bytes; a bare number is GiB."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text.lower())
@@ -99,13 +107,19 @@ def estimate(
     frames: int | None = None,
     queue_size: int = 2,
     overlap: int = 0,
+    reae_group: int = 0,
 ) -> Estimate:
-    """Peak bytes for restoring (H, W) ``in_size`` to ``out_size`` in chunks of ``clip_len``."""
+    """Peak bytes for restoring (H, W) ``in_size`` to ``out_size`` in chunks of ``clip_len``.
+
+    ``reae_group`` latents per ReAE pass (0: the whole chunk) bound the frames whose
+    encoder and decoder activations are alive at once.
+    """
     h, w = in_size
     big_h, big_w = out_size
     t = clip_len + 4  # the FIRST chunk is the largest
     if frames is not None:
         t = min(t, frames + (1 - frames) % 4 + DECODER_DELAY)  # a short video is one LAST chunk
+    te = min(t, 4 * reae_group) if reae_group else t  # frames in one ReAE pass
     b = torch.finfo(dtype).bits // 8 if dtype.is_floating_point else 4
     ph, pw = _round_up(big_h, cfg.pad_multiple), _round_up(big_w, cfg.pad_multiple)
     r = cfg.reae
@@ -114,12 +128,14 @@ def estimate(
     quarter = ph * pw // 16
     # pipeline: decoded frames (<= 6 bytes/pixel), RGB chunks in, restored chunks out (float32)
     pipeline = (clip_len + 8) * h * w * 6 + (queue_size + 1) * t * 3 * (h * w + big_h * big_w) * 4 + FIXED_OVERHEAD
-    # model: prepared + LQ frames, encoder stem, decoder's last two stages (conv inputs and outputs)
-    frames_in = (2 * t + DECODER_DELAY) * 3 * ph * pw * b
-    encoder = t * half * (12 + 2 * r.encoder_width) * b
-    decoder = t * half * (n2 + r.lq_skip_channels + 2 * r.decoder_out_width + 12) * b + (t // 2) * quarter * 5 * n2 * b
+    # model: prepared + LQ frames and the decoded chunk (float32 for our residual models, which
+    # add the decoder's correction to the input), encoder stem, decoder's last two stages
+    fb = 4 if r.residual or r.lq_skip_channels or r.detail_width else b
+    frames_in = (3 * t + DECODER_DELAY) * 3 * ph * pw * fb
+    encoder = te * half * (12 + 2 * r.encoder_width) * b
+    decoder = te * half * (n2 + r.lq_skip_channels + 2 * r.decoder_out_width + 12) * b + (te // 2) * quarter * 5 * n2 * b
     if r.detail_width:  # the detail branch runs at 1/4 size: its inputs, two activations, its output
-        decoder += t * quarter * (3 * 48 + 2 * r.detail_width + 48) * b + t * half * 4 * 3 * 4
+        decoder += te * quarter * (3 * 48 + 2 * r.detail_width + 48) * b + te * half * 4 * 3 * 4
     dit = 0
     if cfg.use_dit:
         tokens = (t // 4 + overlap) * (ph // 32) * (pw // 32)
@@ -129,6 +145,15 @@ def estimate(
 
 def describe_sizes(in_size: tuple[int, int], out_size: tuple[int, int]) -> str:
     return f"{in_size[1]}x{in_size[0]} -> {out_size[1]}x{out_size[0]}"
+
+
+def reae_groups(latents: int, requested: int = 0) -> list[int]:
+    """The ReAE groups to try, largest first: the requested one (0: whole chunk), then halving to 1."""
+    groups, group = [requested], min(requested or latents, latents)
+    while group > 1:
+        group = (group + 1) // 2
+        groups.append(group)
+    return groups
 
 
 def check(
@@ -144,29 +169,37 @@ def check(
     overlap: int = 0,
     auto: bool = False,
     user_limit: bool = False,
-) -> int:
-    """Raise MemoryBudgetError unless the run fits in ``limit`` bytes; returns the chunk to use.
+    reae_group: int = 0,
+) -> Fit:
+    """Raise MemoryBudgetError unless the run fits in ``limit`` bytes; returns the chunk and ReAE group to use.
 
-    With ``auto`` the chunk is halved (down to 4) until it fits.
+    Smaller ReAE groups are tried first (the same output); then, with ``auto``, the
+    chunk is halved (down to 4), each with the largest group that fits.
     """
     if limit is None:
-        return clip_len
-    chunk = clip_len
-    need = estimate(cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap)
-    while auto and need.on(device) > limit and chunk > MIN_CHUNK:
-        chunk = max(MIN_CHUNK, chunk // 2 // 4 * 4)
-        need = estimate(cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap)
-    if need.on(device) <= limit:
-        return chunk
-    smallest = estimate(cfg, in_size, out_size, MIN_CHUNK, dtype, frames, overlap=overlap)
-    small_gib = smallest.on(device) / GIB
-    if smallest.on(device) <= limit:
+        return Fit(clip_len, reae_group)
+
+    def need(chunk: int, group: int) -> int:
+        return estimate(cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap, reae_group=group).on(device)
+
+    chunks = [clip_len]
+    while auto and chunks[-1] > MIN_CHUNK:
+        chunks.append(max(MIN_CHUNK, chunks[-1] // 2 // 4 * 4))
+    for chunk in chunks:
+        latents = estimate(cfg, in_size, out_size, chunk, dtype, frames).chunk_frames // 4
+        for group in reae_groups(latents, reae_group):
+            if need(chunk, group) <= limit:
+                return Fit(chunk, group)
+    chunk = chunks[-1]
+    small_gib = need(MIN_CHUNK, 1) / GIB
+    if need(MIN_CHUNK, 1) <= limit:
         advice = f"lower --chunk (--chunk {MIN_CHUNK} needs about {small_gib:.1f} GiB) or --scale, or raise --max-memory"
     else:
         advice = f"even --chunk {MIN_CHUNK} needs about {small_gib:.1f} GiB: lower --scale or use a smaller input, or raise --max-memory"
     raise MemoryBudgetError(
         f"not enough memory: {describe_sizes(in_size, out_size)} at --chunk {chunk} "
-        f"needs about {need.on(device) / GIB:.1f} GiB, {'--max-memory allows' if user_limit else 'only'} {limit / GIB:.1f} GiB"
+        f"needs about {need(chunk, 1) / GIB:.1f} GiB even with --reae-group 1, "
+        f"{'--max-memory allows' if user_limit else 'only'} {limit / GIB:.1f} GiB"
         f"{'' if user_limit else ' free'}; {advice}"
     )
 
@@ -183,10 +216,11 @@ def fit_chunk(
     overlap: int,
     max_memory: int | None,
     auto: bool,
-) -> int:
-    """The chunk to run with (``clip_len`` unless ``auto`` lowered it); raises MemoryBudgetError."""
+    reae_group: int = 0,
+) -> Fit:
+    """The chunk and ReAE group to run with (as asked unless memory needs less); raises MemoryBudgetError."""
     limit = max_memory if max_memory is not None else available_bytes(device)
     return check(
-        cfg, in_size, out_size, clip_len, dtype, limit,
-        device=device, frames=frames, overlap=overlap, auto=auto, user_limit=max_memory is not None,
+        cfg, in_size, out_size, clip_len, dtype, limit, device=device, frames=frames,
+        overlap=overlap, auto=auto, user_limit=max_memory is not None, reae_group=reae_group,
     )  # fmt: skip

@@ -39,6 +39,7 @@ class RestoreSettings:
     skip_corrupt: bool = False  # stand the previous good frame in for damaged ones instead of failing
     max_memory: int | None = None  # bytes the run may use (None: what the device has free)
     auto: bool = False  # lower the chunk when memory is short
+    reae_group: int = 0  # latents per ReAE pass (0: the whole chunk unless memory needs less); the output is the same
     keep_partial: bool = False  # after an early stop, keep the frames done as NAME.partial.EXT
     resume: bool = False  # checkpoint beside the output; continue an interrupted run
     checkpoint_every: int = 8  # chunks per checkpoint (with resume)
@@ -106,6 +107,7 @@ def restore_video(
         if on_start is not None:
             on_start(info)
         settings = fit_to_memory(model, source, settings, notes, info)
+        model.reae_group = settings.reae_group  # exact: it only bounds the frames of one ReAE pass
         restorer = ChunkRestorer.for_input(model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap)
         out_h, out_w = restorer.out_size
         masks = MaskReader(settings.mask, info.width, info.height) if settings.mask else None  # before any output exists

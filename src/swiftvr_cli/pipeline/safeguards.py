@@ -31,7 +31,8 @@ NOTES_ATTR = "swiftvr_notes"  # notes travelling with an exception to the CLI
 
 
 def fit_to_memory(model: SwiftVR, source: str, settings: "RestoreSettings", notes: list[str], info: VideoInfo | None = None) -> "RestoreSettings":
-    """Refuse (MemoryBudgetError) or, with ``auto``, shrink the chunk before any work.
+    """Refuse (MemoryBudgetError), or fit the run before any work: fewer latents per
+    ReAE pass (the same output), then, with ``auto``, a smaller chunk.
 
     Without ``info`` the sizes come from the file's headers, so a huge
     input is refused before a single frame is decoded.
@@ -42,14 +43,17 @@ def fit_to_memory(model: SwiftVR, source: str, settings: "RestoreSettings", note
         size, frames = (head[1], head[0]), head[2]
     else:
         return settings
-    chunk = budget.fit_chunk(
+    fit = budget.fit_chunk(
         model.cfg, model.device, model.dtype, size, output_size(*size, settings.scale), settings.clip_len,
         frames=frames, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
+        reae_group=settings.reae_group,
     )  # fmt: skip
-    if chunk == settings.clip_len:
-        return settings
-    notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {chunk}")
-    return dataclasses.replace(settings, clip_len=chunk)
+    if fit.chunk != settings.clip_len:
+        notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.chunk}")
+    if fit.reae_group != settings.reae_group:
+        latents = f"{fit.reae_group} latent{'s' if fit.reae_group > 1 else ''}"
+        notes.append(f"decoding {latents} per ReAE pass (--reae-group {fit.reae_group}; same output) to fit in memory")
+    return dataclasses.replace(settings, clip_len=fit.chunk, reae_group=fit.reae_group)
 
 
 def _settings_identity(settings: "RestoreSettings") -> dict:

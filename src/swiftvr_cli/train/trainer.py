@@ -130,18 +130,20 @@ class TrainConfig:
     threads: int | None = None
     device: str = "cpu"
     init_from: str | None = None  # warm start: model weights of an earlier run's checkpoint.safetensors
-    # Task model (--task deblur/denoise/inpaint) instead of super-resolution + clean-up:
-    # task -> probability, e.g. {"deblur": 0.3, "denoise": 0.3, "inpaint": 0.4}. Empty: SR model.
+    # Same-size task model instead of super-resolution: task -> probability, e.g.
+    # {"clean": 0.3, "deblur": 0.2, "denoise": 0.2, "inpaint": 0.3}. Empty: the SR model.
     tasks: dict[str, float] = field(default_factory=dict)
     # Train only the detail branch (the decoder's last layer stays zero): see `run_detail`.
     detail_only: bool = False
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
-        return tuple(self.tasks) if self.tasks else SR_VALIDATION_TASKS
+        if not self.tasks:
+            return SR_VALIDATION_TASKS
+        return tuple("crf35" if task == "clean" else task for task in self.tasks)  # clean-up is measured on CRF 35
 
 
-SR_VALIDATION_TASKS = ("x4", "x4-clean", "crf35")
+SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")  # scale 1 is the task model's
 
 
 def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -> torch.Tensor:
@@ -313,7 +315,10 @@ class Trainer:
                 colours = [tuple(float(v) for v in torch.rand(3, generator=self.generator).round()) for _ in hq]
                 lq = torch.stack([quantize(apply_mask(c, m, colour)) for c, m, colour in zip(hq, mask, colours)])
                 return hq, lq, size, mask
-            configs = [task_degradation(task) for _ in hq]
+            if task == "clean":  # same-size clean-up: mostly codec damage, some blur and noise
+                configs = [draw_degradation(1, self.generator, clean_prob=0.6, light_prob=0.3) for _ in hq]
+            else:
+                configs = [task_degradation(task) for _ in hq]
         else:
             scale = self._draw(self.cfg.scales)
             configs = [self._degradation(scale) for _ in hq]
