@@ -92,6 +92,7 @@ class ReAEConfig:
     # output is an RGB correction added to the decoder's.
     detail_width: int = 0  # 0 = no detail branch
     detail_layers: int = 8  # convolutions in the branch
+    detail_grid: int = 4  # runs at 1/grid of the output size (4: SR; 2: same-size tasks)
 
 
 @dataclass(frozen=True)

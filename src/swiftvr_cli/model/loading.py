@@ -94,6 +94,7 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
         lq_skip_layers=base.lq_skip_layers,
         detail_width=base.detail_width,
         detail_layers=base.detail_layers,
+        detail_grid=base.detail_grid,
     )
 
 

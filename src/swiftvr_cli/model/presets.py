@@ -7,22 +7,30 @@ interactive speed on a 2-core CPU.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .config import DiTConfig, ReAEConfig, SwiftVRConfig
+
+_TINY_DIT = DiTConfig(
+    num_attention_heads=2, attention_head_dim=32, ffn_dim=128, text_dim=16, freq_dim=32,
+    num_layers=2, in_channels=32, out_channels=32, window=(16, 16),
+)  # fmt: skip
+_TINY_REAE = ReAEConfig(
+    latent_channels=32, encoder_width=16, decoder_widths=(48, 32, 16), decoder_out_width=24,
+    residual=True,  # predict a correction on top of the upscaled input
+    detail_width=40,  # a causal CNN on the input's own pixel grid (at x4) carries the detail
+    detail_layers=8,
+)  # fmt: skip
 
 PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
-    "tiny": SwiftVRConfig(
-        dit=DiTConfig(
-            num_attention_heads=2, attention_head_dim=32, ffn_dim=128, text_dim=16, freq_dim=32,
-            num_layers=2, in_channels=32, out_channels=32, window=(16, 16),
-        ),
-        reae=ReAEConfig(
-            latent_channels=32, encoder_width=16, decoder_widths=(48, 32, 16), decoder_out_width=24,
-            residual=True,  # predict a correction on top of the bilinear-upscaled input
-            detail_width=40,  # a causal CNN on the input's own pixel grid (at x4) carries the detail
-            detail_layers=8,
-        ),
-        upscale_mode="bicubic",  # the correction starts from the bicubic baseline
+    "tiny": SwiftVRConfig(dit=_TINY_DIT, reae=_TINY_REAE, upscale_mode="bicubic"),  # bicubic: the correction's base
+    # the same-size task model (clean-up, deblur, denoise, inpaint): every pixel matters,
+    # so its detail branch runs at 1/2 size (FFDNet-like), narrower to stay affordable
+    "tiny-tasks": SwiftVRConfig(
+        dit=_TINY_DIT,
+        reae=dataclasses.replace(_TINY_REAE, detail_width=32, detail_layers=8, detail_grid=2),
+        upscale_mode="bicubic",
     ),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(

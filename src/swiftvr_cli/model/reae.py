@@ -105,23 +105,23 @@ class StreamState:
     detail_past: torch.Tensor | None = None  # the detail branch's previous input frame
 
 
-DETAIL_GRID = 4  # the detail branch runs at 1/4 of the output size
-
-
 class DetailBranch(nn.Module):
-    """Causal CNN on the LQ frames at 1/4 of the output size -> an RGB correction.
+    """Causal CNN on the LQ frames at 1/grid of the output size -> an RGB correction.
 
-    At x4 the 1/4 grid is the input's own pixel grid, so the convolutions see the
-    original low-resolution detail at the cost of a small network on small frames.
+    For super-resolution the grid is 4: at x4 that is the input's own pixel grid, so
+    the convolutions see the original low-resolution detail at the cost of a small
+    network on small frames. Same-size restoration (noise, blur) needs every pixel:
+    grid 2, as in FFDNet.
     Each frame is stacked with the previous one (motion cues; the first frame of a
     video is paired with itself) and with a fill mask (zeros when there is none).
     The last convolution is pixel-shuffled x4 straight to a full-size RGB
     correction, so no activation of the decoder can block this path.
     """
 
-    def __init__(self, width: int, layers: int) -> None:
+    def __init__(self, width: int, layers: int, grid: int = 4) -> None:
         super().__init__()
-        cells = DETAIL_GRID * DETAIL_GRID
+        self.grid = grid
+        cells = grid * grid
         stack: list[nn.Module] = [conv(2 * 3 * cells + cells, width), nn.ReLU()]
         for _ in range(layers - 2):
             stack += [conv(width, width), nn.ReLU()]
@@ -131,7 +131,7 @@ class DetailBranch(nn.Module):
     def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: torch.Tensor | None):
         """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new past)."""
         b = lq.shape[0]
-        x = _video(F.pixel_unshuffle(_frames(lq - 0.5), DETAIL_GRID), b)  # centred inputs train faster
+        x = _video(F.pixel_unshuffle(_frames(lq - 0.5), self.grid), b)  # centred inputs train faster
         first = x[:, :1] if past is None else past[:, None]
         previous = torch.cat([first, x[:, :-1]], dim=1)
         stem = self.body[0]
@@ -139,9 +139,9 @@ class DetailBranch(nn.Module):
             inputs = _frames(torch.cat([x, previous], dim=2))
             y = F.conv2d(inputs, stem.weight[:, : inputs.shape[1]], stem.bias, padding=1)
         else:
-            m = _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), DETAIL_GRID), b)
+            m = _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)
             y = stem(_frames(torch.cat([x, previous, m], dim=2)))
-        return F.pixel_shuffle(self.body[1:](y), DETAIL_GRID), x[:, -1]
+        return F.pixel_shuffle(self.body[1:](y), self.grid), x[:, -1]
 
 
 def _run_stack(stack: nn.Sequential, x: torch.Tensor, state: StreamState, skip_at: int | None = None, skip=None):
@@ -208,7 +208,7 @@ class ReAE(nn.Module):
                 layers += [conv(width, width), nn.ReLU()]
             self.lq_skip = nn.Sequential(*layers)
         if cfg.detail_width:
-            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers)
+            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid)
 
     @property
     def needs_lq(self) -> bool:

@@ -134,8 +134,10 @@ def estimate(
     frames_in = (3 * t + DECODER_DELAY) * 3 * ph * pw * fb
     encoder = te * half * (12 + 2 * r.encoder_width) * b
     decoder = te * half * (n2 + r.lq_skip_channels + 2 * r.decoder_out_width + 12) * b + (te // 2) * quarter * 5 * n2 * b
-    if r.detail_width:  # the detail branch runs at 1/4 size: its inputs, two activations, its output
-        decoder += te * quarter * (3 * 48 + 2 * r.detail_width + 48) * b + te * half * 4 * 3 * 4
+    if r.detail_width:  # the detail branch runs at 1/grid size: its inputs, two activations, its output
+        cells = r.detail_grid * r.detail_grid
+        grid_pixels = ph * pw // cells
+        decoder += te * grid_pixels * (7 * cells + 2 * r.detail_width + 3 * cells) * b + te * half * 4 * 3 * 4
     dit = 0
     if cfg.use_dit:
         tokens = (t // 4 + overlap) * (ph // 32) * (pw // 32)
