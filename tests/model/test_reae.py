@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from swiftvr_cli.model.config import ReAEConfig
@@ -60,12 +61,13 @@ def test_residual_decoder_returns_input_when_correction_is_zero():
     assert torch.allclose(model.decode(z, StreamState(), lq), lq)
 
 
-def _detail_model() -> ReAE:
-    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3)
+def _detail_model(grid: int = 4) -> ReAE:
+    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3, detail_grid=grid)
 
 
-def test_detail_branch_streaming_equals_offline_with_mask():
-    model = _detail_model()
+@pytest.mark.parametrize("grid", [4, 2])
+def test_detail_branch_streaming_equals_offline_with_mask(grid):
+    model = _detail_model(grid)
     z = torch.randn(1, 3, 48, 2, 2, dtype=torch.float64)
     lq = torch.rand(1, 12, 4, 32, 32, dtype=torch.float64)  # RGB + fill mask
     offline = model.decode(z, StreamState(), lq)

@@ -7,8 +7,6 @@ interactive speed on a 2-core CPU.
 
 from __future__ import annotations
 
-import dataclasses
-
 from .config import DiTConfig, ReAEConfig, SwiftVRConfig
 
 _TINY_DIT = DiTConfig(
@@ -25,13 +23,6 @@ _TINY_REAE = ReAEConfig(
 PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
     "tiny": SwiftVRConfig(dit=_TINY_DIT, reae=_TINY_REAE, upscale_mode="bicubic"),  # bicubic: the correction's base
-    # the same-size task model (clean-up, deblur, denoise, inpaint): every pixel matters,
-    # so its detail branch runs at 1/2 size (FFDNet-like), narrower to stay affordable
-    "tiny-tasks": SwiftVRConfig(
-        dit=_TINY_DIT,
-        reae=dataclasses.replace(_TINY_REAE, detail_width=32, detail_layers=8, detail_grid=2),
-        upscale_mode="bicubic",
-    ),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(
             num_attention_heads=2, attention_head_dim=12, ffn_dim=48, text_dim=32, freq_dim=16,
