@@ -43,3 +43,13 @@ DETAIL_CONFIG = dataclasses.replace(
 def detail_weights(tmp_path_factory) -> str:
     """A random (deterministic) model with a detail branch, in our weights format."""
     return _save_random(tmp_path_factory, DETAIL_CONFIG, "detail")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors gain nothing from threads, and on a busy 2-core box the pool's spinning
+    costs seconds: in-process runs of tiny clips use one torch thread."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -41,12 +41,8 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """In-process runs share the 2-core machine with other work; one thread is plenty for tiny clips."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_torch_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from tests import media
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors gain nothing from threads, and on a busy 2-core box the pool's spinning costs seconds."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_torch_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")
