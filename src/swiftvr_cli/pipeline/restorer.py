@@ -42,9 +42,8 @@ class ChunkRestorer:
         (which also sees the mask) restores the filled frames.
         """
         with torch.inference_mode():
-            if mask is None:
-                return self.model.restore_chunk(frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap)
-            frames = fill_masked(frames, mask.to(frames.device))
+            if mask is not None:
+                frames = fill_masked(frames, mask.to(frames.device))
             return self.model.restore_chunk(
                 frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap, mask=mask
             )

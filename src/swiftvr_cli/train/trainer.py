@@ -160,15 +160,21 @@ def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -
     return loss
 
 
+def _filled_frames(lq01: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """[B, T, 3, h, w] in [0, 1] -> 0..255 frames, holes pre-filled as `swiftvr restore` does."""
+    frames = lq01 * 255.0
+    if mask is None:
+        return frames
+    return fill_masked(frames.flatten(0, 1), mask.flatten(0, 1)).unflatten(0, frames.shape[:2])
+
+
 def run_clip(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None = None) -> torch.Tensor:
     """LQ clip [B, T, 3, h, w] in [0, 1] -> restored [B, T-3, 3, H, W] (frames 0..T-4).
 
     mask [B, T, 1, h, w] (inpainting): the holes are pre-filled as `swiftvr restore` does.
     """
     clip_len = lq01.shape[1] - 4
-    frames = lq01 * 255.0
-    if mask is not None:
-        frames = fill_masked(frames.flatten(0, 1), mask.flatten(0, 1)).unflatten(0, frames.shape[:2])
+    frames = _filled_frames(lq01, mask)
     out, _ = model.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), size=size, clip_len=clip_len, mask=mask)
     return out
 
@@ -182,9 +188,7 @@ def run_detail(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int], mask: 
     detail branch first, on many more clips per CPU second.
     """
     b = lq01.shape[0]
-    frames = lq01 * 255.0
-    if mask is not None:
-        frames = fill_masked(frames.flatten(0, 1), mask.flatten(0, 1)).unflatten(0, frames.shape[:2])
+    frames = _filled_frames(lq01, mask)
     rgb = prepare_frames(frames, size, 1, torch.float32, model.cfg.upscale_mode)
     m = None if mask is None else prepare_frames(mask * 255.0, size, 1, torch.float32)
     correction, _ = model.reae.detail(rgb, m, None)
