@@ -34,9 +34,7 @@ EXPECT = {
 }
 
 
-@pytest.fixture(scope="module")
-def task_model():
-    return load_model(task_weights(Task.deblur))
+PRESET_TASK = {"crf35": Task.clean, "deblur": Task.deblur, "denoise": Task.denoise, "inpaint": Task.inpaint}
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +43,12 @@ def clean_clip():
 
 
 @pytest.fixture(scope="module")
-def results(task_model, clean_clip):
+def results(clean_clip):
     """preset -> (PSNR-Y of ours, of the baseline, of the degraded input; flicker of ours, of the baseline)."""
     out = {}
     for preset, (baseline, _, _) in EXPECT.items():
-        clean, lq, outputs = restore_with_baselines(task_model, clean_clip, preset, clip_len=8)
+        model = load_model(task_weights(PRESET_TASK[preset]))  # the weights `--task` uses
+        clean, lq, outputs = restore_with_baselines(model, clean_clip, preset, clip_len=8)
         ours, base = outputs["ours"], outputs[baseline]
         out[preset] = (
             psnr(ours, clean, y_only=True), psnr(base, clean, y_only=True), psnr(lq, clean, y_only=True),

@@ -5,7 +5,7 @@ import torch
 from swiftvr_cli.model.loading import random_model
 from swiftvr_cli.model.presets import preset
 from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
-from swiftvr_cli.train.trainer import TrainConfig, Trainer, init_for_restoration, load_grown
+from swiftvr_cli.train.trainer import TrainConfig, Trainer, init_for_restoration, init_relu_stack, load_grown
 
 from .test_data import data_dir  # noqa: F401  (fixture)
 
@@ -26,6 +26,25 @@ def test_grown_model_starts_as_the_smaller_one():
         a, _ = small.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), size=(64, 96), clip_len=4)
         b, _ = big.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), size=(64, 96), clip_len=4)
     assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_detail_branch_starts_silent_with_activations_at_the_input_scale():
+    """He initialisation: the signal reaching the (zero) output conv is not shrunk by depth,
+    so the first steps train every layer (the default init shrank it ~20x over 7 layers)."""
+    model = random_model(preset("tiny-fine"), seed=0)
+    init_for_restoration(model)
+    body = model.reae.detail.body
+    assert not body[-1].weight.any() and not body[-1].bias.any()
+    x = torch.rand(2, 28, 48, 48) - 0.5
+    with torch.no_grad():
+        features = body[:-1](x)
+    ratio = features.pow(2).mean().sqrt() / x.pow(2).mean().sqrt()
+    assert 0.2 < ratio < 5, ratio
+    default = torch.nn.Sequential(*[torch.nn.Conv2d(28 if i == 0 else 48, 48, 3, padding=1) for i in range(8)])
+    default_ratio = torch.nn.Sequential(*[m for c in default for m in (c, torch.nn.ReLU())])(x).pow(2).mean().sqrt() / x.pow(2).mean().sqrt()
+    assert default_ratio < ratio / 10  # what the old initialisation did
+    init_relu_stack(default)  # works on any conv stack (the CNN baseline uses it too)
+    assert not default[-1].weight.any()
 
 
 def _config(tmp_path, data_dir, **kw) -> TrainConfig:  # noqa: F811

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .data import ClipSampler, make_split, validation_clips
 from .degrade import degrade_clip, degrade_fixed
-from .trainer import draw_degradation
+from .trainer import draw_degradation, init_relu_stack
 
 
 class ResidualSRCNN(nn.Module):
@@ -36,8 +36,7 @@ class ResidualSRCNN(nn.Module):
             layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU()]
         layers.append(nn.Conv2d(width, 3 * scale * scale, 3, padding=1))
         self.body = nn.Sequential(*layers)
-        nn.init.zeros_(self.body[-1].weight)
-        nn.init.zeros_(self.body[-1].bias)
+        init_relu_stack(self.body)  # the same initialisation as our detail branch
 
     def forward(self, lq: torch.Tensor) -> torch.Tensor:
         """[N, 3, h, w] in [0, 1] -> [N, 3, s*h, s*w]."""

@@ -196,14 +196,31 @@ def run_detail(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int], mask: 
     return out if m is None else torch.lerp(rgb, out, m)
 
 
+def init_relu_stack(stack: torch.nn.Sequential) -> None:
+    """He (fan-in, ReLU) initialisation for a plain conv/ReLU stack; the last conv starts at zero.
+
+    PyTorch's default conv initialisation shrinks the signal with depth (measured: ~20x
+    over the seven conv+ReLU layers of the detail branch), so the zero-initialised last
+    layer sees tiny features and the stack spends its first thousands of steps only
+    rescaling. Measured on the half-size denoiser
+    (same data, 400 steps): training loss 0.0061 with this initialisation, 0.0100 with
+    the default (the identity scores ~0.011).
+    """
+    convs = [layer for layer in stack if isinstance(layer, torch.nn.Conv2d)]
+    for layer in convs[:-1]:
+        torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+        torch.nn.init.zeros_(layer.bias)
+    torch.nn.init.zeros_(convs[-1].weight)
+    torch.nn.init.zeros_(convs[-1].bias)
+
+
 def init_for_restoration(model: SwiftVR) -> None:
-    """Start as the identity on top of the bilinear upscale: never worse than interpolation at step 0."""
+    """Start as the identity on top of the upscaled input: never worse than interpolation at step 0."""
     last = model.reae.decoder[-1]
     torch.nn.init.zeros_(last.weight)
     torch.nn.init.zeros_(last.bias)
     if model.cfg.reae.detail_width:
-        torch.nn.init.zeros_(model.reae.detail.body[-1].weight)
-        torch.nn.init.zeros_(model.reae.detail.body[-1].bias)
+        init_relu_stack(model.reae.detail.body)
     if model.transformer is not None:
         torch.nn.init.zeros_(model.transformer.proj_out.weight)
         torch.nn.init.zeros_(model.transformer.proj_out.bias)
