@@ -416,14 +416,12 @@ def eval_command(
         if degrade:
             from .model.loading import load_model
 
-            from .tasks import Task, task_weights
+            from .tasks import PRESET_TASKS, preset_weights
 
-            from .train.degrade import EVAL_PRESETS
-
-            task = Task(degrade) if degrade in (t.value for t in Task) else Task.sr  # x4, x2, crf35: sr at their scale
-            scale = EVAL_PRESETS[degrade].scale if degrade in EVAL_PRESETS else None
+            if degrade not in PRESET_TASKS:
+                raise UsageError(f"unknown --degrade {degrade!r}; choose from {', '.join(PRESET_TASKS)}")
             dev = resolve_device(device)
-            model = load_model(weights or task_weights(task, scale), dev, resolve_dtype(DType.auto, dev))
+            model = load_model(weights or preset_weights(degrade), dev, resolve_dtype(DType.auto, dev))
             rows, outputs = degrade_eval(model, load_clip(restored, frames), degrade, chunk)
             if png:
                 save_side_by_side(outputs, png)

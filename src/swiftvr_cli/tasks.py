@@ -58,7 +58,22 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
     default = default_weights_path()
     if not same_size_model(task, scale):
         return default
+    if task is Task.sr:  # --scale 1 is clean-up
+        task = Task.clean
     return default.with_name(DEDICATED_WEIGHTS.get(task, TASK_WEIGHTS_NAME))
+
+
+# The fixed evaluation degradations (`swiftvr eval --degrade`, train.degrade.EVAL_PRESETS)
+# and the task and scale that restore them.
+PRESET_TASKS: dict[str, tuple[Task, float]] = {
+    "x4": (Task.sr, 4.0), "x2": (Task.sr, 2.0), "x4-clean": (Task.sr, 4.0), "crf35": (Task.clean, 1.0),
+    "deblur": (Task.deblur, 1.0), "denoise": (Task.denoise, 1.0), "inpaint": (Task.inpaint, 1.0),
+}  # fmt: skip
+
+
+def preset_weights(preset: str) -> Path:
+    """The shipped weights `swiftvr eval --degrade PRESET` measures by default."""
+    return task_weights(*PRESET_TASKS[preset])
 
 
 def needs_mask(task: Task) -> bool:
