@@ -7,6 +7,9 @@ the single-frame residual CNN baseline if its weights are given.
 
     .venv/bin/python benchmarks/eval_embedded.py --weights weights/swiftvr-tiny.json \
         --baseline runs/baseline/baseline.safetensors --json benchmarks/results/embedded_eval.json
+
+Without --weights, each preset is restored with the shipped weights its task uses
+(`swiftvr_cli.tasks.preset_weights`), as `swiftvr eval --degrade` does.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import torch
 from swiftvr_cli.evaluation import restore_with_baselines
 from swiftvr_cli.metrics import evaluate
 from swiftvr_cli.model.loading import load_model
+from swiftvr_cli.tasks import preset_weights
 from swiftvr_cli.train.data import validation_clips
 from swiftvr_cli.train.degrade import EVAL_PRESETS
 
@@ -54,11 +58,15 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated presets of swiftvr_cli.train.degrade.EVAL_PRESETS")
     args = parser.parse_args()
 
-    model = load_model(args.weights, dtype=getattr(torch, args.dtype))
+    dtype = getattr(torch, args.dtype)
     cnn = baseline_cnn(args.baseline)
     clips = validation_clips(args.data_dir, clip_len=CLIP_LEN)
     rows: dict[str, dict[str, list[dict]]] = {}
+    models: dict[str, dict] = {}
     for task in args.tasks.split(","):
+        path = args.weights or str(preset_weights(task))
+        model = load_model(path, dtype=dtype)
+        models[task] = {"weights": Path(path).name, "parameters": sum(p.numel() for p in model.parameters())}
         scale = EVAL_PRESETS[task].scale
         for name, clip in clips:
             clip, lq, outputs = restore_with_baselines(model, clip, task, CHUNK)
@@ -70,14 +78,13 @@ def main() -> None:
         task: {method: {m: statistics.fmean(r[m] for r in per) for m in METRICS} for method, per in methods.items()}
         for task, methods in rows.items()
     }
-    params = sum(p.numel() for p in model.parameters())
-    print(f"model: {args.weights or 'embedded default'} ({params:,} parameters), {len(clips)} validation clips x {CLIP_LEN} frames")
+    print(f"{len(clips)} validation clips x {CLIP_LEN} frames")
     for task, methods in summary.items():
-        print(f"\n{task}")
+        print(f"\n{task}: {models[task]['weights']} ({models[task]['parameters']:,} parameters)")
         for method, values in methods.items():
             print(f"  {method:13s} " + "  ".join(f"{m} {v:.4f}" if m == "ssim" else f"{m} {v:.2f}" for m, v in values.items()))
     if args.json:
-        args.json.write_text(json.dumps({"parameters": params, "clips": [n for n, _ in clips], "summary": summary, "per_clip": rows}, indent=1))
+        args.json.write_text(json.dumps({"models": models, "clips": [n for n, _ in clips], "summary": summary, "per_clip": rows}, indent=1))
 
 
 if __name__ == "__main__":
