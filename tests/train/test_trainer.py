@@ -77,3 +77,18 @@ def test_training_resumes_where_it_stopped(tmp_path, data_dir):  # noqa: F811
     assert second.step == 1
     for name, value in first.model.state_dict().items():
         assert torch.equal(value, second.model.state_dict()[name])
+
+
+def test_warm_start_from_shipped_weights_or_a_checkpoint(tmp_path, data_dir):  # noqa: F811
+    """init_from takes a run's checkpoint (model.* keys, optimizer beside) or a shipped weights file."""
+    from swiftvr_cli.model.loading import save_embedded
+
+    source = Trainer(_config(tmp_path / "a", data_dir, preset="tiny-fine", detail_only=True, tasks={"denoise": 1}), log=lambda _: None)
+    source.train_step()
+    source.save_checkpoint()
+    shipped = save_embedded(source.model, tmp_path / "shipped.json")
+    for init in (source.checkpoint_path, shipped.with_suffix(".safetensors")):
+        warm = Trainer(_config(tmp_path / init.stem, data_dir, preset="tiny-fine", init_from=str(init)), log=lambda _: None)
+        assert warm.step == 0
+        for name, value in source.model.state_dict().items():
+            assert torch.equal(value, warm.model.state_dict()[name]), name

@@ -129,7 +129,7 @@ class TrainConfig:
     time_budget_s: float | None = None  # stop (with a checkpoint) after this long
     threads: int | None = None
     device: str = "cpu"
-    init_from: str | None = None  # warm start: model weights of an earlier run's checkpoint.safetensors
+    init_from: str | None = None  # warm start: a run's checkpoint.safetensors or shipped weights (weights/*.safetensors)
     # Same-size task model instead of super-resolution: task -> probability, e.g.
     # {"clean": 0.3, "deblur": 0.2, "denoise": 0.2, "inpaint": 0.3}. Empty: the SR model.
     tasks: dict[str, float] = field(default_factory=dict)
@@ -226,6 +226,14 @@ def init_for_restoration(model: SwiftVR) -> None:
         torch.nn.init.zeros_(model.transformer.proj_out.bias)
 
 
+def model_tensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """Model weights from a run's checkpoint (model.* keys) or a shipped safetensors file."""
+    tensors = load_file(str(path))
+    if any(key.startswith("model.") for key in tensors):
+        return {key[6:]: value for key, value in tensors.items() if key.startswith("model.")}
+    return tensors
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
@@ -274,9 +282,8 @@ class Trainer:
         self.model = random_model(preset(cfg.preset), self.device, torch.float32, seed=cfg.seed)
         init_for_restoration(self.model)
         if cfg.init_from:
-            tensors = load_file(cfg.init_from)
             with torch.no_grad():
-                load_grown(self.model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+                load_grown(self.model, model_tensors(cfg.init_from))
         self.model.train().requires_grad_(True)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
         self.generator = torch.Generator().manual_seed(cfg.seed)
