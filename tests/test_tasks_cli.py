@@ -136,9 +136,9 @@ def test_sr_keeps_its_scale(tmp_path, clip, detail_weights):
 
 
 def test_task_without_weights_names_the_missing_task_weights(tmp_path, clip, monkeypatch):
-    shipped = tmp_path / "weights" / "swiftvr-tiny.json"  # a weights folder without the task model
+    shipped = tmp_path / "weights" / "swiftvr-tiny.json"  # a weights folder without the task models
     monkeypatch.setattr(tasks, "default_weights_path", lambda: shipped)
     result = restore(clip, str(tmp_path / "out.mp4"), "--task", "deblur")
     assert result.exit_code == 5, result.output
     assert len(error_lines(result)) == 1
-    assert str(shipped.with_name(tasks.TASK_WEIGHTS_NAME)) in result.output.replace("\n", "")
+    assert str(shipped.with_name(tasks.TASK_WEIGHTS[tasks.Task.deblur])) in result.output.replace("\n", "")

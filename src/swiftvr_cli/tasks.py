@@ -1,9 +1,9 @@
 """Restoration tasks (`--task`): what each one does, at which scale, with which weights.
 
 `sr` (super-resolution, `--scale`) uses the embedded default model; `clean`
-(compression artefacts, noise and blur at the same size), `deblur`, `denoise`
-and `inpaint` (and `sr` at `--scale 1`) use the task model shipped beside it,
-trained on those degradations.
+(compression artefacts, noise and blur at the same size; also `sr` at `--scale 1`),
+`deblur`, `denoise` and `inpaint` each use their own model shipped beside it,
+trained on that task's degradations.
 `inpaint` needs a mask (white = fill): the masked pixels are first filled from
 their surroundings (`fill.fill_masked`), then the model, which also sees the
 mask, restores the filled region consistently over time.
@@ -25,12 +25,17 @@ class Task(str, enum.Enum):
     inpaint = "inpaint"
 
 
-TASK_WEIGHTS_NAME = "swiftvr-tiny-tasks.json"  # beside the embedded default
-# Tasks with a model of their own (beside the embedded default). Denoising and
-# deblurring need every pixel: their models run the detail branch at half size,
-# which the shared task model (quarter size) could not do well (measured: it did
-# not denoise at all, -0.06 dB against the noisy input).
-DEDICATED_WEIGHTS: dict[Task, str] = {}
+# The shipped weights of each same-size task, beside the embedded default (`sr`).
+# One model per task: each runs the detail branch at half size (every pixel is
+# restored; see model/presets.py `tiny-fine`), trained on its own degradations.
+# The earlier shared task model (quarter size, trained on the mix) did not denoise
+# at all (-0.06 dB against the noisy input) and only tied an unsharp mask on blur.
+TASK_WEIGHTS: dict[Task, str] = {
+    Task.clean: "swiftvr-tiny-clean.json",
+    Task.deblur: "swiftvr-tiny-deblur.json",
+    Task.denoise: "swiftvr-tiny-denoise.json",
+    Task.inpaint: "swiftvr-tiny-inpaint.json",
+}
 
 
 def task_scale(task: Task, scale: float | None) -> float:
@@ -43,24 +48,22 @@ def task_scale(task: Task, scale: float | None) -> float:
 
 
 def same_size_model(task: Task, scale: float | None) -> bool:
-    """Whether the task runs at the input size (then the same-size task model serves it)."""
+    """Whether the task runs at the input size (then a same-size task model serves it)."""
     return task is not Task.sr or scale in (1, 1.0)
 
 
 def task_weights(task: Task, scale: float | None = None) -> Path:
     """The shipped weights for a task (used when --weights is not given).
 
-    Two weight files: the embedded default for super-resolution (x2, x4) and the
-    task model for everything at the input size (clean-up, deblur, denoise, inpaint,
-    and `--scale 1`). One small model could not hold both: trained on the mix, its
-    x1 path made x264 CRF 35 video worse (-0.26 dB at 1,500 steps, and falling).
+    Super-resolution (x2, x4) uses the embedded default; every task at the input
+    size has its own file, and `--scale 1` is clean-up. One small model could not
+    hold both sizes: trained on the x4/x2/x1 mix, its x1 path made x264 CRF 35
+    video worse (-0.26 dB at 1,500 steps, and falling).
     """
     default = default_weights_path()
     if not same_size_model(task, scale):
         return default
-    if task is Task.sr:  # --scale 1 is clean-up
-        task = Task.clean
-    return default.with_name(DEDICATED_WEIGHTS.get(task, TASK_WEIGHTS_NAME))
+    return default.with_name(TASK_WEIGHTS[Task.clean if task is Task.sr else task])
 
 
 # The fixed evaluation degradations (`swiftvr eval --degrade`, train.degrade.EVAL_PRESETS)

@@ -143,7 +143,7 @@ class TrainConfig:
         return tuple("crf35" if task == "clean" else task for task in self.tasks)  # clean-up is measured on CRF 35
 
 
-SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")  # scale 1 is the task model's
+SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")  # scale 1 is the clean-up model's
 
 
 def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -> torch.Tensor:
