@@ -31,7 +31,7 @@ from swiftvr_cli.train.degrade import EVAL_PRESETS
 DATA_DIR = "../shared/data"
 CLIP_LEN = 13  # frames per validation clip: a FIRST and a LAST chunk with --chunk 8
 CHUNK = 8
-TASKS = ("x4", "x4-clean", "x2", "crf35")  # --tasks deblur,denoise,inpaint for the task model
+TASKS = ("x4", "x4-clean", "x2", "crf35")  # also --tasks deblur,denoise,inpaint
 METRICS = ("psnr_y", "ssim", "flicker")
 
 

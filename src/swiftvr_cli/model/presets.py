@@ -18,7 +18,7 @@ _TINY_DIT = DiTConfig(
 _TINY_REAE = ReAEConfig(
     latent_channels=32, encoder_width=16, decoder_widths=(48, 32, 16), decoder_out_width=24,
     residual=True,  # predict a correction on top of the upscaled input
-    detail_width=48,  # a causal CNN on the input's own pixel grid (at x4) carries the detail
+    detail_width=40,  # a causal CNN on the input's own pixel grid (at x4) carries the detail
     detail_layers=8,
 )  # fmt: skip
 
