@@ -16,7 +16,7 @@ from swiftvr_cli.cli import app
 from swiftvr_cli.evaluation import load_clip, restore_with_baselines
 from swiftvr_cli.metrics import flicker, psnr
 from swiftvr_cli.model.loading import load_model
-from swiftvr_cli.tasks import Task, task_weights
+from swiftvr_cli.tasks import preset_weights
 from tests import media
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,6 @@ EXPECT = {
     "denoise": ("gaussian", 2.3, 0.4, 1.0, False),  # +0.71 dB over the blur on this clip (+1.90 on validation)
     "inpaint": ("fill", 14.0, 1.0, 1.0, True),
 }
-PRESET_TASK = {"crf35": Task.clean, "deblur": Task.deblur, "denoise": Task.denoise, "inpaint": Task.inpaint}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def results(clean_clip):
     """preset -> (PSNR-Y of ours, of the baseline, of the degraded input; flicker of ours, of the baseline)."""
     out = {}
     for preset, (baseline, *_) in EXPECT.items():
-        model = load_model(task_weights(PRESET_TASK[preset]))  # the weights `--task` uses
+        model = load_model(preset_weights(preset))  # the weights its `--task` uses
         clean, lq, outputs = restore_with_baselines(model, clean_clip, preset, clip_len=8)
         ours, base = outputs["ours"], outputs[baseline]
         out[preset] = (

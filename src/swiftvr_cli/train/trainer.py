@@ -226,12 +226,15 @@ def init_for_restoration(model: SwiftVR) -> None:
         torch.nn.init.zeros_(model.transformer.proj_out.bias)
 
 
+def _model_part(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The model.* entries of a checkpoint (beside optim.* and rng), without the prefix."""
+    return {key[6:]: value for key, value in tensors.items() if key.startswith("model.")}
+
+
 def model_tensors(path: str | Path) -> dict[str, torch.Tensor]:
     """Model weights from a run's checkpoint (model.* keys) or a shipped safetensors file."""
     tensors = load_file(str(path))
-    if any(key.startswith("model.") for key in tensors):
-        return {key[6:]: value for key, value in tensors.items() if key.startswith("model.")}
-    return tensors
+    return _model_part(tensors) if any(key.startswith("model.") for key in tensors) else tensors
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -317,7 +320,7 @@ class Trainer:
             return
         tensors = load_file(str(self.checkpoint_path))
         meta = json.loads((self.run_dir / "checkpoint.json").read_text())
-        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        self.model.load_state_dict(_model_part(tensors))
         state = self.opt.state_dict()
         for key, value in tensors.items():
             if key.startswith("optim."):
