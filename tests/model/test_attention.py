@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from swiftvr_cli.model.attention import build_window_plan, window_block_mask, window_starts, windowed_attention
+from swiftvr_cli.model.attention import build_window_plan, window_block_mask, window_plan, window_starts, windowed_attention
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_middle_start_dropped_when_neighbours_cover_it():
 def test_equals_dense_attention_with_block_mask(grid, odd):
     n = grid[0] * grid[1] * grid[2]
     q, k, v = (torch.randn(2, 3, n, 8, dtype=torch.float64) for _ in range(3))
-    out = windowed_attention(q, k, v, grid, (4, 4), odd)
+    out = windowed_attention(q, k, v, window_plan(grid, (4, 4), odd, q.device))
     mask = window_block_mask(grid, (4, 4), odd)
     ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     assert torch.allclose(out, ref, atol=1e-6, rtol=0)
@@ -47,7 +47,7 @@ def test_single_window_is_full_attention(odd):
     grid = (3, 4, 4)
     n = 48
     q, k, v = (torch.randn(1, 2, n, 8, dtype=torch.float64) for _ in range(3))
-    out = windowed_attention(q, k, v, grid, (16, 16), odd)
+    out = windowed_attention(q, k, v, window_plan(grid, (16, 16), odd, q.device))
     assert torch.allclose(out, F.scaled_dot_product_attention(q, k, v), atol=1e-10)
 
 

@@ -61,13 +61,13 @@ def test_residual_decoder_returns_input_when_correction_is_zero():
     assert torch.allclose(model.decode(z, StreamState(), lq), lq)
 
 
-def _detail_model(grid: int = 4) -> ReAE:
-    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3, detail_grid=grid)
+def _detail_model(grid: int = 4, recurrent: bool = False) -> ReAE:
+    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3, detail_grid=grid, detail_recurrent=recurrent)
 
 
-@pytest.mark.parametrize("grid", [4, 2])
-def test_detail_branch_streaming_equals_offline_with_mask(grid):
-    model = _detail_model(grid)
+@pytest.mark.parametrize("grid,recurrent", [(4, False), (2, False), (4, True)])
+def test_detail_branch_streaming_equals_offline_with_mask(grid, recurrent):
+    model = _detail_model(grid, recurrent)
     z = torch.randn(1, 3, 48, 2, 2, dtype=torch.float64)
     lq = torch.rand(1, 12, 4, 32, 32, dtype=torch.float64)  # RGB + fill mask
     offline = model.decode(z, StreamState(), lq)
@@ -76,8 +76,9 @@ def test_detail_branch_streaming_equals_offline_with_mask(grid):
     assert torch.allclose(offline, streamed, atol=1e-12)
 
 
-def test_detail_branch_is_causal_and_sees_the_mask():
-    model = _detail_model()
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_detail_branch_is_causal_and_sees_the_mask(recurrent):
+    model = _detail_model(recurrent=recurrent)
     torch.nn.init.normal_(model.decoder[20].weight)
     z = torch.randn(1, 2, 48, 2, 2, dtype=torch.float64)
     lq = torch.rand(1, 8, 4, 32, 32, dtype=torch.float64)
@@ -91,3 +92,27 @@ def test_detail_branch_is_causal_and_sees_the_mask():
     fill_all = model.decode(z, StreamState(), torch.cat([rgb, torch.ones_like(lq[:, :, :1])], 2))
     assert torch.equal(nothing_to_fill, rgb)  # pixels outside the mask are kept as given
     assert not torch.allclose(fill_all, no_mask)  # the mask is an input of the detail branch
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_only_a_recurrent_detail_branch_remembers_beyond_the_previous_frame(recurrent):
+    """Frame 0 changed: the two-frame branch forgets it by frame 2, the recurrent one carries it on."""
+    model = _detail_model(recurrent=recurrent)
+    lq = torch.rand(1, 8, 3, 32, 32, dtype=torch.float64)
+    changed = lq.clone()
+    changed[:, 0] = torch.rand_like(changed[:, 0])
+    a, _ = model.detail(lq, None, None)
+    b, _ = model.detail(changed, None, None)
+    assert not torch.equal(a[1], b[1])  # frame 1 sees frame 0 either way
+    assert torch.equal(a[2:], b[2:]) != recurrent
+
+
+def test_recurrent_branch_grown_from_a_two_frame_one_starts_identical():
+    """Warm start (train.trainer.load_grown): the hidden-state inputs start at zero weight."""
+    from swiftvr_cli.train.trainer import load_grown
+
+    plain, recurrent = _detail_model(), _detail_model(recurrent=True)
+    with torch.no_grad():
+        load_grown(recurrent, plain.state_dict())
+    lq = torch.rand(1, 8, 3, 32, 32, dtype=torch.float64)
+    assert torch.equal(plain.detail(lq, None, None)[0], recurrent.detail(lq, None, None)[0])

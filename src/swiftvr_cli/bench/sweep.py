@@ -99,8 +99,12 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(exc).lower()
 
 
-def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int) -> BenchResult:
-    """Model-only throughput on random frames of the LQ size."""
+def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, warmup_middle: int = 0) -> BenchResult:
+    """Model-only throughput on random frames of the LQ size.
+
+    warmup_middle: MIDDLE chunks run before the timer starts (a compiled model
+    compiles the MIDDLE shapes there, not inside the timed chunks).
+    """
     device = model.device
     width, height = out_wh
     lq_h, lq_w = max(1, round(height / scale)), max(1, round(width / scale))
@@ -114,6 +118,8 @@ def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: floa
             frames = torch.rand(chunk + 4, 3, lq_h, lq_w, device=device) * 255
             state = RestoreState()
             model.restore_chunk(frames, ChunkKind.FIRST, state, size=size, clip_len=chunk)  # warm-up
+            for _ in range(warmup_middle):
+                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
             state.timings = {}
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
@@ -205,14 +211,31 @@ def environment(model: SwiftVR, dtype: torch.dtype, weights: str) -> dict:
 
 
 def run_sweep(
-    model: SwiftVR, resolutions, chunk_sizes, scale: float, chunks: int, end_to_end: bool, on_result=None, reae_group: int = 0
+    model: SwiftVR,
+    resolutions,
+    chunk_sizes,
+    scale: float,
+    chunks: int,
+    end_to_end: bool,
+    on_result=None,
+    reae_group: int = 0,
+    compiled: bool = False,
 ) -> list[BenchResult]:
-    """``reae_group``: latents per ReAE pass (0: the whole chunk; the end-to-end run may lower it to fit in memory)."""
+    """``reae_group``: latents per ReAE pass (0: the whole chunk; the end-to-end run may lower it to fit in memory).
+
+    ``compiled`` (the model went through `model.compiled.compile_model`): the compiled
+    graphs are reset before each setting and one MIDDLE chunk joins the warm-up, so
+    every setting pays its own compilation outside the timed chunks.
+    """
+    from ..model.compiled import reset_compiled
+
     results = []
     for name, wh in resolutions:
         for chunk in chunk_sizes:
             model.reae_group = reae_group  # each time: an end-to-end run may have lowered it to fit in memory
-            result = bench_model(model, wh, chunk, scale, chunks)
+            if compiled:
+                reset_compiled()
+            result = bench_model(model, wh, chunk, scale, chunks, warmup_middle=1 if compiled else 0)
             result.resolution = name
             if end_to_end and result.status == "ok":
                 try:

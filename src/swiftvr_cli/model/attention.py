@@ -100,27 +100,23 @@ def build_window_plan(frames: int, height: int, width: int, window: tuple[int, i
 
 @lru_cache(maxsize=64)
 def _plan_on(frames: int, height: int, width: int, window: tuple[int, int], odd_layer: bool, device: torch.device) -> WindowPlan:
-    """The plan's index tables on the compute device, copied there once (not per layer call)."""
     plan = build_window_plan(frames, height, width, window, odd_layer)
     return WindowPlan(plan.gather.to(device), plan.scatter.to(device), plan.num_windows, plan.window_tokens)
 
 
-def windowed_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    grid: tuple[int, int, int],
-    window: tuple[int, int],
-    odd_layer: bool,
-) -> torch.Tensor:
+def window_plan(grid: tuple[int, int, int], window: tuple[int, int], odd_layer: bool, device: torch.device) -> WindowPlan:
+    """The plan's index tables on the compute device, built once per shape (not per layer
+    call) and outside the (compilable) DiT blocks, which only index with them."""
+    return _plan_on(*grid, tuple(window), odd_layer, torch.device(device))
+
+
+def windowed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, plan: WindowPlan) -> torch.Tensor:
     """Self-attention inside shifted windows that span all frames.
 
-    q, k, v: [B, heads, L*H*W, head_dim]; grid = (L, H, W) token grid.
-    Returns [B, heads, L*H*W, head_dim]. Falls back to one dense attention
-    when a single window covers the whole frame.
+    q, k, v: [B, heads, L*H*W, head_dim]; plan from `window_plan` for the (L, H, W)
+    token grid. Returns [B, heads, L*H*W, head_dim]. Falls back to one dense
+    attention when a single window covers the whole frame.
     """
-    frames, height, width = grid
-    plan = _plan_on(frames, height, width, tuple(window), odd_layer, q.device)
     if plan.num_windows == 1:
         return F.scaled_dot_product_attention(q, k, v)
     b, h, _, d = q.shape

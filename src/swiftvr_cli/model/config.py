@@ -93,6 +93,7 @@ class ReAEConfig:
     detail_width: int = 0  # 0 = no detail branch
     detail_layers: int = 8  # convolutions in the branch
     detail_grid: int = 4  # runs at 1/grid of the output size (4: SR; 2: same-size tasks)
+    detail_recurrent: bool = False  # feed the previous frame's hidden features back in
 
 
 @dataclass(frozen=True)

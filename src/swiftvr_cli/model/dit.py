@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .attention import windowed_attention
+from .attention import WindowPlan, window_plan, windowed_attention
 from .config import DiTConfig
 from .rope import apply_rope, rope_cos_sin
 
@@ -69,11 +69,11 @@ class Attention(nn.Module):
     def merge(self, out: torch.Tensor) -> torch.Tensor:
         return self.to_out[0](out.transpose(1, 2).flatten(2))  # [B, heads, N, d] -> [B, N, D]
 
-    def self_attention(self, x, rope: tuple[torch.Tensor, torch.Tensor], grid, window, odd_layer) -> torch.Tensor:
+    def self_attention(self, x, rope: tuple[torch.Tensor, torch.Tensor], plan: WindowPlan) -> torch.Tensor:
         q = apply_rope(self.split_heads(self.norm_q(self.to_q(x))), *rope)
         k, v = self.key_value(x)
         k = apply_rope(k, *rope)
-        return self.merge(windowed_attention(q, k, v, grid, window, odd_layer))
+        return self.merge(windowed_attention(q, k, v, plan))
 
     def cross_attention(self, x: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         q = self.split_heads(self.norm_q(self.to_q(x)))
@@ -102,7 +102,6 @@ class DiTBlock(nn.Module):
         dim = cfg.dim
         self.eps = cfg.eps
         self.odd_layer = index % 2 == 1  # shifted windows on odd layers
-        self.window = cfg.window
         self.scale_shift_table = nn.Parameter(torch.randn(1, 6, dim) / dim**0.5)
         self.attn1 = Attention(dim, cfg.num_attention_heads, cfg.eps)
         self.attn2 = Attention(dim, cfg.num_attention_heads, cfg.eps)
@@ -112,13 +111,13 @@ class DiTBlock(nn.Module):
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
         return F.layer_norm(x.float(), (x.shape[-1],), eps=self.eps)
 
-    def forward(self, x, modulation, context_kv, rope, grid) -> torch.Tensor:
+    def forward(self, x, modulation, context_kv, rope, plan: WindowPlan) -> torch.Tensor:
         # modulation: [B, 6, D] float32; order shift1, scale1, gate1, shift2, scale2, gate2
         shift1, scale1, gate1, shift2, scale2, gate2 = (self.scale_shift_table.float() + modulation).unbind(1)
         dtype = x.dtype
         # 1. windowed self-attention, adaptive norm and gate
         a = (self._norm(x) * (1 + scale1[:, None]) + shift1[:, None]).to(dtype)
-        attn = self.attn1.self_attention(a, rope, grid, self.window, self.odd_layer)
+        attn = self.attn1.self_attention(a, rope, plan)
         x = (x.float() + attn.float() * gate1[:, None]).to(dtype)
         # 2. cross-attention to the fixed prompt (no gate)
         c = self.norm2(x.float()).to(dtype)
@@ -201,9 +200,10 @@ class SwiftVRTransformer(nn.Module):
         x = self.patch_embedding(latent.to(self.patch_embedding.weight.dtype)).flatten(2).transpose(1, 2)
         rope = rope_cos_sin(grid, cfg.attention_head_dim, time_offset, x.device, torch.float32)
 
-        # 2. transformer blocks
+        # 2. transformer blocks (windows shifted on odd layers)
+        plans = {odd: window_plan(grid, cfg.window, odd, x.device) for odd in (False, True)}
         for block, kv in zip(self.blocks, context_kv):
-            x = block(x, modulation, kv, rope, grid)
+            x = block(x, modulation, kv, rope, plans[block.odd_layer])
 
         # 3. output head with the global (shift, scale) table + temb
         shift, scale = (self.scale_shift_table.float() + temb[:, None]).unbind(1)

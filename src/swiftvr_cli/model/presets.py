@@ -30,6 +30,8 @@ PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
     "tiny": SwiftVRConfig(dit=_TINY_DIT, reae=_TINY_REAE, upscale_mode="bicubic"),  # bicubic: the correction's base
     "tiny-fine": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_REAE, upscale_mode="bicubic"),
+    # `tiny` whose detail branch feeds its hidden features forward in time (RLSP-style)
+    "tiny-recurrent": SwiftVRConfig(dit=_TINY_DIT, reae=replace(_TINY_REAE, detail_recurrent=True), upscale_mode="bicubic"),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(
             num_attention_heads=2, attention_head_dim=12, ffn_dim=48, text_dim=32, freq_dim=16,

@@ -98,11 +98,19 @@ class TemporalGrow(nn.Module):
 
 
 @dataclass
+class DetailMemory:
+    """What the detail branch carries to the next frame: its last input frame (and hidden state)."""
+
+    frame: torch.Tensor  # [B, 3*grid^2, H, W], the previous input frame, pixel-unshuffled and centred
+    hidden: torch.Tensor | None = None  # [B, width, H, W], recurrent branches only
+
+
+@dataclass
 class StreamState:
     """What crosses a chunk boundary: each memory block's last input frame."""
 
     past: dict[int, torch.Tensor] = field(default_factory=dict)
-    detail_past: torch.Tensor | None = None  # the detail branch's previous input frame
+    detail_past: DetailMemory | None = None  # what the detail branch carries to the next frame
 
 
 class DetailBranch(nn.Module):
@@ -114,34 +122,63 @@ class DetailBranch(nn.Module):
     grid 2, as in FFDNet.
     Each frame is stacked with the previous one (motion cues; the first frame of a
     video is paired with itself) and with a fill mask (zeros when there is none).
+    `recurrent`: the last hidden features of the previous frame are fed back as
+    extra inputs (as RLSP does), so what earlier frames revealed about the scene
+    (sub-pixel detail seen under camera motion) can build up over time. The frames
+    then run one after another; without it the whole chunk runs as one batch.
     The last convolution is pixel-shuffled x4 straight to a full-size RGB
     correction, so no activation of the decoder can block this path.
     """
 
-    def __init__(self, width: int, layers: int, grid: int = 4) -> None:
+    def __init__(self, width: int, layers: int, grid: int = 4, recurrent: bool = False) -> None:
         super().__init__()
         self.grid = grid
+        self.recurrent = recurrent
         cells = grid * grid
-        stack: list[nn.Module] = [conv(2 * 3 * cells + cells, width), nn.ReLU()]
+        # input channels: frame, previous frame, mask, then (recurrent) the previous hidden state;
+        # new inputs go last so a grown warm start (`train.trainer.load_grown`) starts switched off
+        self.frame_channels = 3 * cells
+        stack: list[nn.Module] = [conv(2 * 3 * cells + cells + (width if recurrent else 0), width), nn.ReLU()]
         for _ in range(layers - 2):
             stack += [conv(width, width), nn.ReLU()]
         stack.append(conv(width, 3 * cells))
         self.body = nn.Sequential(*stack)
+        self._run_trunk = self._trunk
 
-    def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: torch.Tensor | None):
-        """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new past)."""
+    def _trunk(self, stem_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Everything after the stem: (last hidden features, correction before the pixel shuffle)."""
+        hidden = self.body[1:-1](stem_out)
+        return hidden, self.body[-1](hidden)
+
+    def compile_trunk(self, **options) -> None:
+        """torch.compile the trunk (the stem's input layout changes with the mask; it stays eager)."""
+        self._run_trunk = torch.compile(self._trunk, **options)
+
+    def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: DetailMemory | None):
+        """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new memory)."""
         b = lq.shape[0]
         x = _video(F.pixel_unshuffle(_frames(lq - 0.5), self.grid), b)  # centred inputs train faster
-        first = x[:, :1] if past is None else past[:, None]
+        first = x[:, :1] if past is None else past.frame[:, None]
         previous = torch.cat([first, x[:, :-1]], dim=1)
+        inputs = torch.cat([x, previous], dim=2)
         stem = self.body[0]
         if mask is None:  # the mask's input channels would multiply zeros: skip them
-            inputs = _frames(torch.cat([x, previous], dim=2))
-            y = F.conv2d(inputs, stem.weight[:, : inputs.shape[1]], stem.bias, padding=1)
+            pair = 2 * self.frame_channels
+            weight = torch.cat([stem.weight[:, :pair], stem.weight[:, pair + self.frame_channels // 3 :]], dim=1)
         else:
-            m = _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)
-            y = stem(_frames(torch.cat([x, previous, m], dim=2)))
-        return F.pixel_shuffle(self.body[1:](y), self.grid), x[:, -1]
+            inputs = torch.cat([inputs, _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)], dim=2)
+            weight = stem.weight
+        if not self.recurrent:
+            y = F.conv2d(_frames(inputs), weight, stem.bias, padding=1)
+            return F.pixel_shuffle(self._run_trunk(y)[1], self.grid), DetailMemory(x[:, -1])
+        hidden = past.hidden if past is not None and past.hidden is not None else inputs.new_zeros(b, stem.out_channels, *x.shape[-2:])
+        outputs = []
+        for t in range(inputs.shape[1]):
+            y = F.conv2d(torch.cat([inputs[:, t], hidden], dim=1), weight, stem.bias, padding=1)
+            hidden, out = self._run_trunk(y)
+            outputs.append(out)
+        correction = torch.stack(outputs, dim=1).flatten(0, 1)
+        return F.pixel_shuffle(correction, self.grid), DetailMemory(x[:, -1], hidden)
 
 
 def _run_stack(stack: nn.Sequential, x: torch.Tensor, state: StreamState, skip_at: int | None = None, skip=None):
@@ -208,7 +245,7 @@ class ReAE(nn.Module):
                 layers += [conv(width, width), nn.ReLU()]
             self.lq_skip = nn.Sequential(*layers)
         if cfg.detail_width:
-            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid)
+            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid, cfg.detail_recurrent)
 
     @property
     def needs_lq(self) -> bool:

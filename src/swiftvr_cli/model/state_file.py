@@ -14,7 +14,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .reae import StreamState
+from .reae import DetailMemory, StreamState
 from .swiftvr import RestoreState
 
 _COUNTERS = ("latents_seen", "frames_decoded")
@@ -29,12 +29,16 @@ def snapshot(state: RestoreState) -> RestoreState:
 
     return RestoreState(
         encoder=StreamState({k: copy(v) for k, v in state.encoder.past.items()}),
-        decoder=StreamState({k: copy(v) for k, v in state.decoder.past.items()}, copy(state.decoder.detail_past)),
+        decoder=StreamState({k: copy(v) for k, v in state.decoder.past.items()}, _copy_memory(state.decoder.detail_past, copy)),
         latents_seen=state.latents_seen,
         previous_latents=copy(state.previous_latents),
         frames_decoded=state.frames_decoded,
         lq_tail=copy(state.lq_tail),
     )
+
+
+def _copy_memory(memory: DetailMemory | None, copy) -> DetailMemory | None:
+    return None if memory is None else DetailMemory(copy(memory.frame), copy(memory.hidden))
 
 
 def save_state(state: RestoreState, path: str) -> None:
@@ -43,8 +47,11 @@ def save_state(state: RestoreState, path: str) -> None:
     for part in ("encoder", "decoder"):
         for index, tensor in getattr(state, part).past.items():
             tensors[f"{part}.past.{index}"] = tensor.detach().cpu().contiguous()
-    if state.decoder.detail_past is not None:
-        tensors["decoder.detail_past"] = state.decoder.detail_past.detach().cpu().contiguous()
+    memory = state.decoder.detail_past
+    if memory is not None:
+        tensors["decoder.detail_past"] = memory.frame.detach().cpu().contiguous()
+        if memory.hidden is not None:
+            tensors["decoder.detail_hidden"] = memory.hidden.detach().cpu().contiguous()
     for name in _TENSORS:
         value = getattr(state, name)
         if value is not None:
@@ -57,6 +64,7 @@ def save_state(state: RestoreState, path: str) -> None:
 
 def load_state(path: str, device: torch.device | str = "cpu") -> RestoreState:
     state = RestoreState()
+    detail: dict[str, torch.Tensor] = {}
     with safe_open(path, framework="pt", device=str(device)) as f:
         meta = f.metadata() or {}
         for key in f.keys():
@@ -64,10 +72,12 @@ def load_state(path: str, device: torch.device | str = "cpu") -> RestoreState:
             part, _, index = key.partition(".past.")
             if index:
                 getattr(state, part).past[int(index)] = tensor
-            elif key == "decoder.detail_past":
-                state.decoder.detail_past = tensor
+            elif key in ("decoder.detail_past", "decoder.detail_hidden"):
+                detail[key] = tensor
             elif key in _TENSORS:
                 setattr(state, key, tensor)
+    if "decoder.detail_past" in detail:
+        state.decoder.detail_past = DetailMemory(detail["decoder.detail_past"], detail.get("decoder.detail_hidden"))
     for name in _COUNTERS:
         setattr(state, name, int(meta.get(name, 0)))
     return state

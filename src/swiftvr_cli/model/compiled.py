@@ -1,0 +1,77 @@
+"""`--compile`: torch.compile the model's heavy, shape-stable parts in place.
+
+Compiled: every DiT block, the convolution stack inside every ReAE memory block,
+and the detail branch's trunk. Everything that carries state across chunks or
+changes shape by chunk kind (pools, grows, the chunk protocol) stays eager, so
+the compiled graphs only see a few shapes: the FIRST chunk's, the MIDDLE
+chunks' and the LAST chunk's. After the first recompile PyTorch marks the
+changing frame count as dynamic, and `RECOMPILE_LIMIT` caps what is left.
+
+Measured on the 2-core CPU development machine (1 thread, 640x360 output,
+chunk 8, the detail trunk alone): float32 1.25x faster for `swiftvr-tiny`
+and 1.29x for a task model, bfloat16 1.05x and 1.41x; compiling takes about
+10 s the first time (inductor's cache makes later runs start faster).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import torch
+
+from .reae import MemBlock
+from .swiftvr import SwiftVR
+
+RECOMPILE_LIMIT = 16  # per compiled function: chunk kinds x a few resolutions
+
+
+class CompileUnavailable(RuntimeError):
+    """torch.compile cannot run on this device (no C++ compiler on CPU, no Triton on CUDA)."""
+
+
+def compile_unavailable_reason(device: torch.device) -> str | None:
+    """Why torch.compile's default backend cannot run here, or None when it can."""
+    if device.type == "cuda":
+        from torch.utils._triton import has_triton
+
+        return None if has_triton() else "Triton is not installed (pip install triton)"
+    if device.type == "cpu":
+        if not any(shutil.which(name) for name in ("g++", "c++", "clang++")):
+            return "no C++ compiler found (install g++, e.g. apt-get install g++)"
+        return None
+    return f"not supported on {device.type}"
+
+
+def compile_model(model: SwiftVR, mode: str = "default") -> int:
+    """Compile `model`'s heavy parts in place; returns how many modules were compiled.
+
+    Raises CompileUnavailable (one clear line) when the backend cannot run here.
+    The weights, their names and the outputs stay the same (up to float rounding).
+    """
+    reason = compile_unavailable_reason(model.device)
+    if reason:
+        raise CompileUnavailable(f"--compile: torch.compile cannot run on {model.device.type}: {reason}")
+    import torch._dynamo
+
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
+    count = 0
+    if model.transformer is not None:
+        for block in model.transformer.blocks:
+            block.compile(mode=mode)
+            count += 1
+    for module in model.reae.modules():
+        if isinstance(module, MemBlock):
+            module.conv.compile(mode=mode)
+            count += 1
+    detail = getattr(model.reae, "detail", None)
+    if detail is not None:
+        detail.compile_trunk(mode=mode)
+        count += 1
+    return count
+
+
+def reset_compiled() -> None:
+    """Forget compiled graphs (between benchmark shapes, so each shape's time is its own)."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
