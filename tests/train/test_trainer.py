@@ -28,6 +28,25 @@ def test_grown_model_starts_as_the_smaller_one():
     assert torch.allclose(a, b, atol=1e-6)
 
 
+def test_widened_detail_branch_starts_as_the_narrow_one_and_its_new_units_learn():
+    """Net2Net-style widening: same output at step 0, and the new units get gradients."""
+    narrow, wide = random_model(preset("tiny"), seed=1), random_model(preset("tiny-wide"), seed=1)
+    init_for_restoration(wide)
+    with torch.no_grad():
+        for p in narrow.reae.detail.parameters():
+            p.normal_(0, 0.05)
+        load_grown(wide, narrow.state_dict())
+    wide.requires_grad_(True)
+    lq = torch.rand(1, 5, 3, 64, 64)
+    a, _ = narrow.reae.detail(lq, None, None)
+    b, _ = wide.reae.detail(lq, None, None)
+    assert torch.allclose(a, b, atol=1e-6)
+    b.square().sum().backward()
+    width = narrow.cfg.reae.detail_width
+    last = wide.reae.detail.body[-1].weight
+    assert last.grad[:, width:].abs().sum() > 0  # the new units' outputs are live
+
+
 def test_detail_branch_starts_silent_with_activations_at_the_input_scale():
     """He initialisation: the signal reaching the (zero) output conv is not shrunk by depth,
     so the first steps train every layer (the default init shrank it ~20x over 7 layers)."""

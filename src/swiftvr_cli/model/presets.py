@@ -30,6 +30,8 @@ PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
     "tiny": SwiftVRConfig(dit=_TINY_DIT, reae=_TINY_REAE, upscale_mode="bicubic"),  # bicubic: the correction's base
     "tiny-fine": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_REAE, upscale_mode="bicubic"),
+    # wider (56), and feeding its hidden features forward in time (RLSP-style)
+    "tiny-wide": SwiftVRConfig(dit=_TINY_DIT, reae=replace(_TINY_REAE, detail_width=56, detail_recurrent=True), upscale_mode="bicubic"),
     # `tiny` whose detail branch feeds its hidden features forward in time (RLSP-style)
     "tiny-recurrent": SwiftVRConfig(dit=_TINY_DIT, reae=replace(_TINY_REAE, detail_recurrent=True), upscale_mode="bicubic"),
     "test": SwiftVRConfig(  # toy size for unit tests

@@ -86,12 +86,15 @@ def draw_degradation(scale: int, g: torch.Generator, clean_prob: float = 0.35, l
 
 
 def load_grown(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
-    """Warm start from a smaller model of the same family.
+    """Warm start from a smaller model of the same family, keeping its function exactly.
 
-    Equal shapes are copied; a tensor that grew (e.g. a conv with more input
-    channels) gets the old values in its leading slice and zeros elsewhere, so new
-    inputs start switched off and the grown model starts as the old one; tensors
-    the old model lacks keep their initialisation.
+    Equal shapes are copied. A tensor that grew gets the old values in its leading
+    slice; the old units' weights on new inputs (e.g. a conv's extra input channels,
+    or the channels of new units before it) are zeroed, so new inputs start switched
+    off; new units (extra output rows) keep their initialisation, so a wider layer
+    has live new features that the next layer's zeroed columns ignore at first
+    (Net2Net-style widening: the grown model starts as the old one and can still
+    learn). Tensors the old model lacks keep their initialisation.
     """
     own = model.state_dict()
     for name, old in tensors.items():
@@ -101,7 +104,8 @@ def load_grown(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None
         if new.shape == old.shape:
             new.copy_(old)
         elif new.dim() == old.dim() and all(n >= o for n, o in zip(new.shape, old.shape)):
-            new.zero_()
+            if new.dim() >= 2:
+                new[: old.shape[0]].zero_()  # old units: nothing from the new inputs
             new[tuple(slice(0, o) for o in old.shape)].copy_(old)
         else:
             raise ValueError(f"cannot grow {name} from {tuple(old.shape)} to {tuple(new.shape)}")
