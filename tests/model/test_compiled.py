@@ -50,7 +50,7 @@ def test_compiled_model_restores_the_same_frames_in_every_chunk_kind(one_torch_t
     model = _live_model()
     eager = _restore_three_chunks(model)
     memory_blocks = sum(isinstance(m, MemBlock) for m in model.reae.modules())
-    assert compiled.compile_model(model) == len(model.transformer.blocks) + memory_blocks + 1  # + the detail trunk
+    assert compiled.compile_model(model) == len(model.transformer.blocks) + memory_blocks + 1  # + the detail branch
     try:
         again = _restore_three_chunks(model)
         assert [o.shape for o in again] == [o.shape for o in eager]

@@ -1,7 +1,7 @@
 """`--compile`: torch.compile the model's heavy, shape-stable parts in place.
 
 Compiled: every DiT block, the convolution stack inside every ReAE memory block,
-and the detail branch's trunk. Everything that carries state across chunks or
+and the detail branch's convolution stack. Everything that carries state across chunks or
 changes shape by chunk kind (pools, grows, the chunk protocol) stays eager, so
 the compiled graphs only see a few shapes: the FIRST chunk's, the MIDDLE
 chunks' and the LAST chunk's. After the first recompile PyTorch marks the
@@ -65,7 +65,7 @@ def compile_model(model: SwiftVR, mode: str = "default") -> int:
             count += 1
     detail = getattr(model.reae, "detail", None)
     if detail is not None:
-        detail.compile_trunk(mode=mode)
+        detail.compile_stack(mode=mode)
         count += 1
     return count
 

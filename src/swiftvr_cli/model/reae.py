@@ -143,16 +143,19 @@ class DetailBranch(nn.Module):
             stack += [conv(width, width), nn.ReLU()]
         stack.append(conv(width, 3 * cells))
         self.body = nn.Sequential(*stack)
-        self._run_trunk = self._trunk
+        self._run_stack = self._stack
 
-    def _trunk(self, stem_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Everything after the stem: (last hidden features, correction before the pixel shuffle)."""
-        hidden = self.body[1:-1](stem_out)
+    def _stack(self, inputs: torch.Tensor, stem_weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The conv stack on stacked inputs: (last hidden features, correction before the pixel shuffle).
+
+        The stem's weight is passed in: without a mask its mask columns are left out.
+        """
+        hidden = self.body[1:-1](F.conv2d(inputs, stem_weight, self.body[0].bias, padding=1))
         return hidden, self.body[-1](hidden)
 
-    def compile_trunk(self, **options) -> None:
-        """torch.compile the trunk (the stem's input layout changes with the mask; it stays eager)."""
-        self._run_trunk = torch.compile(self._trunk, **options)
+    def compile_stack(self, **options) -> None:
+        """torch.compile the conv stack (with and without a mask: two input layouts, two graphs)."""
+        self._run_stack = torch.compile(self._stack, **options)
 
     def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: DetailMemory | None):
         """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new memory)."""
@@ -169,13 +172,11 @@ class DetailBranch(nn.Module):
             inputs = torch.cat([inputs, _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)], dim=2)
             weight = stem.weight
         if not self.recurrent:
-            y = F.conv2d(_frames(inputs), weight, stem.bias, padding=1)
-            return F.pixel_shuffle(self._run_trunk(y)[1], self.grid), DetailMemory(x[:, -1])
+            return F.pixel_shuffle(self._run_stack(_frames(inputs), weight)[1], self.grid), DetailMemory(x[:, -1])
         hidden = past.hidden if past is not None and past.hidden is not None else inputs.new_zeros(b, stem.out_channels, *x.shape[-2:])
         outputs = []
         for t in range(inputs.shape[1]):
-            y = F.conv2d(torch.cat([inputs[:, t], hidden], dim=1), weight, stem.bias, padding=1)
-            hidden, out = self._run_trunk(y)
+            hidden, out = self._run_stack(torch.cat([inputs[:, t], hidden], dim=1), weight)
             outputs.append(out)
         correction = torch.stack(outputs, dim=1).flatten(0, 1)
         return F.pixel_shuffle(correction, self.grid), DetailMemory(x[:, -1], hidden)
@@ -269,27 +270,28 @@ class ReAE(nn.Module):
         if latents is None and not self.cfg.residual:
             raise ValueError("only a residual ReAE decodes without latents")
         b = (latents if latents is not None else lq_frames).shape[0]
-        skip_at, skip, lq, detail = None, None, None, None
+        skip_at, skip, lq, mask, detail = None, None, None, None, None
         dtype = next(self.decoder.parameters()).dtype  # the convolutions' precision; the residual base keeps the input's
         if self.needs_lq:
             if lq_frames is None:
                 raise ValueError("this ReAE needs the aligned LQ frames to decode")
             rgb, mask = lq_frames[:, :, :3], (lq_frames[:, :, 3:4] if lq_frames.shape[2] > 3 else None)
-            lq = F.pixel_unshuffle(_frames(rgb), 2)
+            if latents is not None:
+                lq = F.pixel_unshuffle(_frames(rgb), 2)  # the decoder's 12-channel half-size layout
         if self.cfg.lq_skip_channels and latents is not None:
             skip_at, skip = DECODER_SKIP_POSITION, _video(self.lq_skip(lq.to(dtype)), b)
         if self.cfg.detail_width:
             detail, state.detail_past = self.detail(rgb.to(dtype), mask, state.detail_past)
         if latents is None:
-            x = lq
+            x = _frames(rgb)  # the silent latent path's output: the input itself (no pixel-shuffle round trip)
         else:
             x = _frames(_run_stack(self.decoder, latents, state, skip_at, skip))
             if self.cfg.residual:  # a bfloat16 correction on a full-precision base: no banding
                 x = x.to(lq.dtype) + lq
-        x = F.pixel_shuffle(x, 2)
+            x = F.pixel_shuffle(x, 2)
         if detail is not None:
             x = x + detail.to(x.dtype)
         out = _video(x.clamp(0, 1), b)
-        if lq is not None and mask is not None:  # inpainting: pixels outside the mask stay as given
+        if mask is not None:  # inpainting: pixels outside the mask stay as given
             out = torch.lerp(rgb.to(out.dtype), out, mask.to(out.dtype))
         return out
