@@ -11,6 +11,7 @@ from tests import media
 from tests.io.io_pipeline import transcode
 
 from swiftvr_cli.io import EncodeOptions, OutputError, VideoReader, VideoWriter, frames_to_rgb, probe
+from swiftvr_cli.io.colour import YUVFrames
 
 
 def _pts(path: str) -> list[int]:
@@ -165,3 +166,39 @@ def test_output_size_may_differ_from_the_source(cfr_mp4, tmp_path):
     result = probe(out)
     assert (result.width, result.height, result.frame_count, result.rotation) == (128, 96, 12, 90)
     assert media.packets_of(out, "audio") == media.packets_of(cfr_mp4, "audio")
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv444p10le"])
+def test_prepared_planes_encode_exactly_like_rgb(cfr_mp4, tmp_path, pix_fmt):
+    """`prepare` runs the colour conversion where the frames are (the GPU in a real run);
+    the encoder then gets the same integer planes as from RGB."""
+    info = probe(cfr_mp4)
+    rgb = torch.rand(4, 3, 48, 64)
+    outputs = []
+    for name, prepare in (("rgb", False), ("planes", True)):
+        out = str(tmp_path / f"{name}.mkv")
+        options = EncodeOptions(codec="ffv1", pix_fmt=pix_fmt)
+        with VideoWriter(out, width=64, height=48, source=info, options=options) as writer:
+            frames = writer.prepare(rgb) if prepare else rgb
+            assert isinstance(frames, YUVFrames) == prepare and len(frames) == 4
+            writer.write(frames[:3], [0, 1, 2])
+            writer.write(frames[3:], [3])
+        with av.open(out) as container:
+            outputs.append([[bytes(plane) for plane in f.planes] for f in container.decode(video=0)])
+    assert len(outputs[0]) == 4 and outputs[0] == outputs[1]
+
+
+def test_planes_of_another_size_are_refused(cfr_mp4, tmp_path):
+    info = probe(cfr_mp4)
+    with VideoWriter(str(tmp_path / "out.mkv"), width=64, height=48, source=info) as writer:
+        planes = writer.prepare(torch.rand(2, 3, 48, 64))
+        with pytest.raises(ValueError, match="not this output's"):
+            writer.write(planes.map(lambda p: p[:, :-2]), [0, 1])
+        writer.write(planes, [0, 1])
+
+
+def test_image_output_keeps_rgb(tmp_path, cfr_mp4):
+    with VideoWriter(str(tmp_path / "frames"), width=64, height=48, source=probe(cfr_mp4)) as writer:
+        frames = writer.prepare(torch.rand(2, 3, 48, 64, dtype=torch.bfloat16))
+        assert isinstance(frames, torch.Tensor) and frames.dtype == torch.float32
+        writer.write(frames, [0, 1])

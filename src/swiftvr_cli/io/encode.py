@@ -13,6 +13,7 @@ from typing import Sequence
 
 import torch
 
+from .colour import YUVFrames
 from .errors import OutputError, describe_av_error
 from .image_sink import ImageSink
 from .options import EncodeOptions
@@ -78,18 +79,34 @@ class VideoWriter:
     def frames_written(self) -> int:
         return self._sink.frames_written
 
-    def write(self, rgb01: torch.Tensor, pts: Sequence[int | None]) -> None:
-        """Encode a batch; ``pts`` are source timestamps (None: derived from the frame rate)."""
-        if self._done:
-            raise OutputError("cannot write: the output is already closed")
+    def prepare(self, rgb01: torch.Tensor) -> torch.Tensor | YUVFrames:
+        """What `write` takes, computed on the frames' device: the encoder's integer planes
+        (the colour conversion runs on the GPU that restored them), or RGB for image output."""
+        self._check_rgb(rgb01)
+        if isinstance(self._sink, ImageSink):
+            return rgb01.float()
+        return self._sink.to_planes(rgb01)
+
+    def _check_rgb(self, rgb01: torch.Tensor) -> None:
         if rgb01.dim() != 4 or tuple(rgb01.shape[1:]) != (3, self.height, self.width):
             raise ValueError(f"expected [T,3,{self.height},{self.width}] RGB, got {tuple(rgb01.shape)}")
-        if len(pts) != rgb01.shape[0]:
-            raise ValueError(f"got {len(pts)} timestamps for {rgb01.shape[0]} frames")
-        if isinstance(self._sink, ImageSink):
-            self._sink.write(rgb01)
+
+    def write(self, frames: torch.Tensor | YUVFrames, pts: Sequence[int | None]) -> None:
+        """Encode a batch (RGB [T,3,H,W] in [0,1], or `prepare`'s output); ``pts`` are source
+        timestamps (None: derived from the frame rate)."""
+        if self._done:
+            raise OutputError("cannot write: the output is already closed")
+        if isinstance(frames, YUVFrames):
+            if isinstance(self._sink, ImageSink) or tuple(frames.y.shape[1:]) != (self.height, self.width):
+                raise ValueError(f"these planes are not this output's ({self.width}x{self.height} video)")
         else:
-            self._sink.write(rgb01, pts)
+            self._check_rgb(frames)
+        if len(pts) != len(frames):
+            raise ValueError(f"got {len(pts)} timestamps for {len(frames)} frames")
+        if isinstance(self._sink, ImageSink):
+            self._sink.write(frames)
+        else:
+            self._sink.write(frames, pts)
 
     def close(self) -> None:
         """Finish the output and move it into place."""

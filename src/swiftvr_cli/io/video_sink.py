@@ -13,7 +13,7 @@ from typing import Sequence
 import av
 import torch
 
-from .colour import rgb_to_planes
+from .colour import YUVFrames, rgb_to_planes
 from .encoders import DEFAULT_FPS, EncoderPlan, encoder_error, plan_encoder
 from .errors import BrokenPipe, OutputError, describe_av_error
 from .options import EncodeOptions
@@ -147,8 +147,8 @@ class ContainerSink:
         self._last_pts = value
         return value
 
-    def write(self, rgb01: torch.Tensor, pts: Sequence[int | None]) -> None:
-        """Encode a [T,3,H,W] batch in [0,1] with one pts per frame."""
+    def to_planes(self, rgb01: torch.Tensor) -> YUVFrames:
+        """[T,3,H,W] RGB in [0,1] -> this encoder's integer planes, on the tensor's own device."""
         colour, layout = self._plan.colour, self._plan.layout
         y, u, v = rgb_to_planes(
             rgb01,
@@ -157,9 +157,15 @@ class ContainerSink:
             bit_depth=layout.bit_depth,
             subsampling="420" if layout.layout == "yuv420" else "444",
         )
-        planes = [p.cpu().numpy().astype(layout.dtype, copy=False) for p in (y, u, v)]
+        return YUVFrames(y, u, v)
+
+    def write(self, frames: torch.Tensor | YUVFrames, pts: Sequence[int | None]) -> None:
+        """Encode a batch, [T,3,H,W] RGB in [0,1] or `to_planes`' output, with one pts per frame."""
+        colour, layout = self._plan.colour, self._plan.layout
+        yuv = frames if isinstance(frames, YUVFrames) else self.to_planes(frames)
+        planes = [p.cpu().numpy().astype(layout.dtype, copy=False) for p in (yuv.y, yuv.u, yuv.v)]
         try:
-            for i in range(rgb01.shape[0]):
+            for i in range(len(yuv)):
                 frame = planes_to_frame([p[i] for p in planes], layout.pix_fmt, self.width, self.height)
                 frame.pts = self._next_pts(pts[i])
                 frame.time_base = self._time_base

@@ -191,6 +191,10 @@ class ResumableOutput:
     def frames_written(self) -> int:
         return self.journal["frames_out"] + self._segment_frames
 
+    def prepare(self, rgb01: torch.Tensor) -> torch.Tensor:
+        """Frames stay RGB here: the segments' encoders open lazily (see `VideoWriter.prepare`)."""
+        return rgb01.float()
+
     def write(self, rgb01: torch.Tensor, pts: Sequence[int | None]) -> None:
         if self._segment is None:
             name = f"seg-{len(self.journal['segments']):05d}{self._ext}"

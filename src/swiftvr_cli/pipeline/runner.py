@@ -180,7 +180,7 @@ def restore_video(
                 with times.timer("model"):
                     extra = {"mask": job.mask} if job.mask is not None else {}  # mask-less restorers keep working
                     out, state = restorer.restore_chunk(job.rgb, job.kind, state, **extra)
-                    out, ready = to_host_async(out.float())
+                    out, ready = to_host_async(writer.prepare(out))  # colour conversion where the frames are
                     mark = clock.after_chunk(job.kind, job.rgb.shape[0], job.padding > 0, state) if clock else None
                 restored_q.put((out, ready, job.pts, mark))
             restored_q.put(END)
@@ -190,7 +190,7 @@ def restore_video(
             for out, ready, pts, mark in restored_q:
                 ready()
                 pending_pts.extend(pts)
-                count = min(len(pending_pts), out.shape[0])  # frames past the real ones are padding
+                count = min(len(pending_pts), len(out))  # frames past the real ones are padding
                 if count:
                     batch_pts = [pending_pts.popleft() for _ in range(count)]
                     with times.timer("encode"):

@@ -8,24 +8,32 @@ is a no-op.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
 import torch
 
+from ..io.colour import YUVFrames
+
 _copy_streams: dict[torch.device, "torch.cuda.Stream"] = {}
+Frames = TypeVar("Frames", torch.Tensor, YUVFrames)
 
 
-def to_host_async(tensor: torch.Tensor) -> tuple[torch.Tensor, Callable[[], None]]:
-    """Start copying `tensor` to the CPU; returns (host tensor, wait-until-ready)."""
-    if tensor.device.type != "cuda":
-        return tensor, lambda: None
-    device = tensor.device
+def to_host_async(frames: Frames) -> tuple[Frames, Callable[[], None]]:
+    """Start copying a tensor (or each plane of a YUVFrames) to the CPU; returns (host copy, wait-until-ready)."""
+    device = (frames.y if isinstance(frames, YUVFrames) else frames).device
+    if device.type != "cuda":
+        return frames, lambda: None
     stream = _copy_streams.setdefault(device, torch.cuda.Stream(device))
-    host = torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True)
     stream.wait_stream(torch.cuda.current_stream(device))  # the chunk must be computed first
-    with torch.cuda.stream(stream):
+
+    def copy(tensor: torch.Tensor) -> torch.Tensor:
+        host = torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True)
         host.copy_(tensor, non_blocking=True)
         tensor.record_stream(stream)  # keep the GPU buffer alive until the copy is done
+        return host
+
+    with torch.cuda.stream(stream):
+        host = frames.map(copy) if isinstance(frames, YUVFrames) else copy(frames)
         done = torch.cuda.Event()
         done.record(stream)
     return host, done.synchronize
