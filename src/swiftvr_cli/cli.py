@@ -507,6 +507,7 @@ def batch(
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for the model (default: all cores; 1 per Ray CPU worker).", rich_help_panel=PERF)] = None,
+    compile_model: CompileOption = False,
     json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures on stderr (no progress, no table).")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
@@ -554,7 +555,7 @@ def batch(
             shard=shard_spec, retry_failed=retry_failed, engine=engine.value,
             settings=RestoreSettings(scale=scale, clip_len=chunk, overlap=overlap, overwrite=True,
                                      encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt)),
-            spec=WorkerSpec(weights=weights or same_size_weights(scale), device=device.value, dtype=dtype.value, threads=threads),
+            spec=WorkerSpec(weights=weights or same_size_weights(scale), device=device.value, dtype=dtype.value, threads=threads, compile=compile_model),
             ray=RayOptions(address=address, num_gpus_per_worker=num_gpus_per_worker, workers=workers,
                            segment_seconds=segment_seconds, warmup_frames=warmup_frames),
         )  # fmt: skip

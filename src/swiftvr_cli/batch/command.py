@@ -94,11 +94,9 @@ def run_batch(
         from .local import run_local
 
         def load():
-            from ..model.loading import load_model
-            from .worker import resolve
+            from .worker import load_for
 
-            device, dtype = resolve(request.spec)
-            return load_model(request.spec.weights, device, dtype)
+            return load_for(request.spec, lambda note: log(f"note: {note}"))
 
         per_video = (lambda job: progress(job.rel)) if progress is not None else None
         outcomes = run_local(jobs, claims, load, request.settings, on_outcome, per_video)

@@ -8,6 +8,7 @@ the driver always knows which task failed and why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..io import VideoInfo
 from ..pipeline.runner import RestoreSettings, restore_video
@@ -23,6 +24,7 @@ class WorkerSpec:
     device: str = "auto"  # auto | cuda | cpu
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     threads: int | None = None  # torch CPU threads
+    compile: bool = False  # torch.compile the model (`model.compiled`; skipped with a note where it cannot run)
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,26 @@ def resolve(spec: WorkerSpec):
     return device, getattr(torch, spec.dtype)
 
 
+def load_for(spec: WorkerSpec, on_note: Callable[[str], None] = lambda note: None):
+    """The worker's model on its device and dtype, compiled if the spec asks and it can be."""
+    from ..model.compiled import CompileUnavailable, compile_model
+    from ..model.loading import load_model
+
+    device, dtype = resolve(spec)
+    model = load_model(spec.weights, device, dtype)
+    if spec.compile:
+        try:
+            compile_model(model)
+        except CompileUnavailable as exc:
+            on_note(f"{exc}; restoring without it")
+    return model
+
+
 class RestoreWorker:
     """Loads the model once; ``run`` restores one task."""
 
     def __init__(self, spec: WorkerSpec, settings: RestoreSettings) -> None:
         import torch
-
-        from ..model.loading import load_model
 
         self.settings = settings
         self.model = None
@@ -73,9 +88,10 @@ class RestoreWorker:
         if spec.threads:
             torch.set_num_threads(spec.threads)
         try:
-            device, dtype = resolve(spec)
-            self.model = load_model(spec.weights, device, dtype)
-            self.device = f"{device} ({dtype})".replace("torch.", "")
+            notes: list[str] = []
+            self.model = load_for(spec, notes.append)
+            compiled = ", not compiled: " + notes[0] if notes else (", compiled" if spec.compile else "")
+            self.device = f"{self.model.device.type} ({self.model.dtype}{compiled})".replace("torch.", "")
         except Exception as error:  # noqa: BLE001 - reported by ready(), so the driver can say why
             self.startup_error = (type(error).__name__, describe_failure(error)[0])
             self.device = "none"
