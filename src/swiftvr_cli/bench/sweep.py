@@ -189,13 +189,25 @@ def bench_end_to_end(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale:
     return summary.fps
 
 
+def source_commit() -> str:
+    """The git commit of the code measured, "-dirty" when the package source differs from it
+    (only `src/` counts: a sweep that rewrites its own result files is not a code change)."""
+    root = Path(__file__).resolve().parents[3]
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        return commit + ("-dirty" if commit and git("status", "--porcelain", "--untracked-files=no", "--", "src") else "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def environment(model: SwiftVR, dtype: torch.dtype, weights: str) -> dict:
     device = model.device
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU {platform.processor() or platform.machine()} x{os.cpu_count()}"
-    try:
-        commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
+    commit = source_commit()
     return {
         "device": name,
         "device_type": device.type,

@@ -7,10 +7,10 @@ the compiled graphs only see a few shapes: the FIRST chunk's, the MIDDLE
 chunks' and the LAST chunk's. After the first recompile PyTorch marks the
 changing frame count as dynamic, and `RECOMPILE_LIMIT` caps what is left.
 
-Measured on the 2-core CPU development machine (1 thread, 640x360 output,
-chunk 8, the detail trunk alone): float32 1.25x faster for `swiftvr-tiny`
-and 1.29x for a task model, bfloat16 1.05x and 1.41x; compiling takes about
-10 s the first time (inductor's cache makes later runs start faster).
+Measured on the 2-core CPU development machine (640x360 output, chunk 24, model
+FPS; benchmarks/README.md): the task models 1.52x (float32) and 1.29x (bfloat16) faster,
+`swiftvr-tiny` 1.04x / 1.08x; compiling costs a few seconds at the start (about 4 s with
+inductor's cache warm, 9 s cold, for the denoiser).
 """
 
 from __future__ import annotations

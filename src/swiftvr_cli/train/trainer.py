@@ -144,10 +144,14 @@ class TrainConfig:
     def validation_tasks(self) -> tuple[str, ...]:
         if not self.tasks:
             return SR_VALIDATION_TASKS
-        return tuple("crf35" if task == "clean" else task for task in self.tasks)  # clean-up is measured on CRF 35
+        return tuple(dict.fromkeys("crf35" if task in CLEAN_UP_MIX else task for task in self.tasks))  # clean-up is measured on CRF 35
 
 
 SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")  # scale 1 is the clean-up model's
+
+# Same-size clean-up training mixes: task -> (share of codec-only damage, share of everyday
+# damage); the rest is the full second-order model. "codec" weighs compressed video more.
+CLEAN_UP_MIX: dict[str, tuple[float, float]] = {"clean": (0.6, 0.3), "codec": (0.85, 0.15)}
 
 
 def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -> torch.Tensor:
@@ -350,8 +354,9 @@ class Trainer:
                 colours = [tuple(float(v) for v in torch.rand(3, generator=self.generator).round()) for _ in hq]
                 lq = torch.stack([quantize(apply_mask(c, m, colour)) for c, m, colour in zip(hq, mask, colours)])
                 return hq, lq, size, mask
-            if task == "clean":  # same-size clean-up: mostly codec damage, some blur and noise
-                configs = [draw_degradation(1, self.generator, clean_prob=0.6, light_prob=0.3) for _ in hq]
+            if task in CLEAN_UP_MIX:  # same-size clean-up: codec damage, some blur and noise
+                clean_prob, light_prob = CLEAN_UP_MIX[task]
+                configs = [draw_degradation(1, self.generator, clean_prob=clean_prob, light_prob=light_prob) for _ in hq]
             else:
                 configs = [task_degradation(task) for _ in hq]
         else:
