@@ -453,10 +453,22 @@ def test_max_memory_first_picks_fewer_latents_per_reae_pass(corpus, out_dir, fas
     original = SwiftVR.restore_chunk
     monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(self.reae_group) or original(self, *a, **k))
     limit = str((pair + single) // 2 // 1024) + "K"  # the whole chunk (3 latents) and pairs do not fit
-    result = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, weights=fast_weights)
+    # asked for the whole chunk per pass (on CPU the automatic choice is already one latent)
+    result = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, "--reae-group", "3", weights=fast_weights)
     assert result.exit_code == 0, result.output  # no --auto needed: the output is the same
     assert "decoding 1 latent per ReAE pass" in notes(result) and "--chunk" not in notes(result)
     assert set(groups) == {1} and pts_of(out_dir / "out.mp4") == pts_of(corpus["clip"])
+
+
+def test_cpu_default_is_one_latent_per_reae_pass_without_a_memory_note(corpus, out_dir, fast_weights, monkeypatch):
+    from swiftvr_cli.model.swiftvr import SwiftVR
+
+    groups: list[int] = []
+    original = SwiftVR.restore_chunk
+    monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(self.reae_group) or original(self, *a, **k))
+    result = restore(corpus["clip"], out_dir / "out.mp4", weights=fast_weights)
+    assert result.exit_code == 0, result.output
+    assert set(groups) == {1} and "ReAE pass" not in notes(result)
 
 
 def test_max_memory_must_be_readable(corpus, out_dir, fast_weights):

@@ -63,16 +63,13 @@ def resolve(spec: WorkerSpec):
 
 def load_for(spec: WorkerSpec, on_note: Callable[[str], None] = lambda note: None):
     """The worker's model on its device and dtype, compiled if the spec asks and it can be."""
-    from ..model.compiled import CompileUnavailable, compile_model
+    from ..model.compiled import compile_or_note
     from ..model.loading import load_model
 
     device, dtype = resolve(spec)
     model = load_model(spec.weights, device, dtype)
     if spec.compile:
-        try:
-            compile_model(model)
-        except CompileUnavailable as exc:
-            on_note(f"{exc}; restoring without it")
+        compile_or_note(model, on_note)
     return model
 
 

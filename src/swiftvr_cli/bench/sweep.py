@@ -233,7 +233,7 @@ def run_sweep(
     reae_group: int = 0,
     compiled: bool = False,
 ) -> list[BenchResult]:
-    """``reae_group``: latents per ReAE pass (0: the whole chunk; the end-to-end run may lower it to fit in memory).
+    """``reae_group``: latents per ReAE pass (0: automatic, see `SwiftVR.reae_group`; the end-to-end run may lower it to fit in memory).
 
     ``compiled`` (the model went through `model.compiled.compile_model`): the compiled
     graphs are reset before each setting and one MIDDLE chunk joins the warm-up, so

@@ -16,6 +16,7 @@ inductor's cache warm, 9 s cold, for the denoiser).
 from __future__ import annotations
 
 import shutil
+from typing import Callable
 
 import torch
 
@@ -68,6 +69,17 @@ def compile_model(model: SwiftVR, mode: str = "default") -> int:
         detail.compile_stack(mode=mode)
         count += 1
     return count
+
+
+def compile_or_note(model: SwiftVR, on_note: Callable[[str], None]) -> bool:
+    """`--compile` for restoring: where it cannot run, say why once and go on uncompiled
+    (the output is the same); returns whether the model was compiled."""
+    try:
+        compile_model(model)
+    except CompileUnavailable as exc:
+        on_note(f"{exc}; restoring without it")
+        return False
+    return True
 
 
 def reset_compiled() -> None:

@@ -137,8 +137,8 @@ class DetailBranch(nn.Module):
         cells = grid * grid
         # input channels: frame, previous frame, mask, then (recurrent) the previous hidden state;
         # new inputs go last so a grown warm start (`train.trainer.load_grown`) starts switched off
-        self.frame_channels = 3 * cells
-        stack: list[nn.Module] = [conv(2 * 3 * cells + cells + (width if recurrent else 0), width), nn.ReLU()]
+        self.pair_channels, self.mask_channels = 2 * 3 * cells, cells
+        stack: list[nn.Module] = [conv(self.pair_channels + self.mask_channels + (width if recurrent else 0), width), nn.ReLU()]
         for _ in range(layers - 2):
             stack += [conv(width, width), nn.ReLU()]
         stack.append(conv(width, 3 * cells))
@@ -166,8 +166,8 @@ class DetailBranch(nn.Module):
         inputs = torch.cat([x, previous], dim=2)
         stem = self.body[0]
         if mask is None:  # the mask's input channels would multiply zeros: skip them
-            pair = 2 * self.frame_channels
-            weight = torch.cat([stem.weight[:, :pair], stem.weight[:, pair + self.frame_channels // 3 :]], dim=1)
+            pair = self.pair_channels
+            weight = torch.cat([stem.weight[:, :pair], stem.weight[:, pair + self.mask_channels :]], dim=1)
         else:
             inputs = torch.cat([inputs, _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)], dim=2)
             weight = stem.weight

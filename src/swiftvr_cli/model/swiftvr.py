@@ -85,6 +85,12 @@ def prepare_frames(
     return x.to(dtype).unflatten(0, (batch, -1))
 
 
+def automatic_reae_group(device: torch.device) -> int:
+    """Latents per ReAE pass when none is asked for: one on CPU (cache-friendly, measured
+    fastest; see `SwiftVR.reae_group`), 0 (the whole chunk) elsewhere."""
+    return 1 if device.type == "cpu" else 0
+
+
 class SwiftVR(nn.Module):
     """One-step video restorer with causal chunk streaming."""
 
@@ -158,7 +164,7 @@ class SwiftVR(nn.Module):
         Each video holds a whole number of frames per latent along dim 1 (None passes
         through). The ReAE's StreamState carries across pieces, so this equals one pass.
         """
-        group = self.reae_group or (1 if self.device.type == "cpu" else latents)
+        group = self.reae_group or automatic_reae_group(self.device) or latents
         if group >= latents:
             return fn(*videos)
         out = None

@@ -19,7 +19,7 @@ from ..io import InputError, OutputError, VideoInfo, VideoWriter
 from ..io.naming import STDIN, is_image_sequence
 from ..io.scan import header_size
 from ..io.targets import partial_path
-from ..model.swiftvr import SwiftVR, output_size
+from ..model.swiftvr import SwiftVR, automatic_reae_group, output_size
 from . import budget
 from .resume import Checkpoint, ResumableOutput, model_fingerprint, run_fingerprint
 from .stages import StageGroup
@@ -43,14 +43,15 @@ def fit_to_memory(model: SwiftVR, source: str, settings: "RestoreSettings", note
         size, frames = (head[1], head[0]), head[2]
     else:
         return settings
+    requested_group = settings.reae_group or automatic_reae_group(model.device)
     fit = budget.fit_chunk(
         model.cfg, model.device, model.dtype, size, output_size(*size, settings.scale), settings.clip_len,
         frames=frames, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
-        reae_group=settings.reae_group,
+        reae_group=requested_group,
     )  # fmt: skip
     if fit.chunk != settings.clip_len:
         notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.chunk}")
-    if fit.reae_group != settings.reae_group:
+    if fit.reae_group != requested_group:
         latents = f"{fit.reae_group} latent{'s' if fit.reae_group > 1 else ''}"
         notes.append(f"decoding {latents} per ReAE pass (--reae-group {fit.reae_group}; same output) to fit in memory")
     return dataclasses.replace(settings, clip_len=fit.chunk, reae_group=fit.reae_group)
