@@ -22,7 +22,7 @@ from tests import media
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "bbb_val_320x180.mp4"  # held out from training
 # Measured with the shipped weights on this clip, PSNR-Y (flicker), weights/README.md has the
-# validation set: crf35 30.74 (1.11) vs the input 30.46 (1.13); deblur 30.55 (0.97) vs unsharp
+# validation set: crf35 30.77 (1.10) vs the input 30.46 (1.13); deblur 30.55 (0.97) vs unsharp
 # 29.43 (0.85) and the blurred input 28.13; denoise 32.27 (3.74) vs a light Gaussian blur
 # 31.56 (3.06) and the noisy input 29.48 (9.64); inpaint 37.14 (0.076) vs the push-pull fill
 # 35.56 (0.079). On the validation set deblur, denoise and inpaint reach the issue target.
