@@ -166,8 +166,10 @@ class DetailBranch(nn.Module):
         inputs = torch.cat([x, previous], dim=2)
         stem = self.body[0]
         if mask is None:  # the mask's input channels would multiply zeros: skip them
-            pair = self.pair_channels
-            weight = torch.cat([stem.weight[:, :pair], stem.weight[:, pair + self.mask_channels :]], dim=1)
+            pair, rest = self.pair_channels, self.pair_channels + self.mask_channels
+            weight = stem.weight[:, :pair]  # a view; only the recurrent inputs after the mask need a copy
+            if self.recurrent:
+                weight = torch.cat([weight, stem.weight[:, rest:]], dim=1)
         else:
             inputs = torch.cat([inputs, _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)], dim=2)
             weight = stem.weight
