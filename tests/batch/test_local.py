@@ -116,7 +116,7 @@ def test_unusable_weights_stop_the_batch_and_the_video_is_redone_later(tree, tmp
     assert code == 0 and set(statuses(summary).values()) == {"ok"}
 
 
-def test_compile_without_a_compiler_notes_it_once_and_restores_everything(tree, tmp_path, fast_weights, monkeypatch):
+def test_compile_without_a_compiler_notes_it_once_and_restores_everything(tree, tmp_path, fast_weights, monkeypatch, one_torch_thread):
     from typer.testing import CliRunner
 
     from swiftvr_cli.cli import app
@@ -124,7 +124,7 @@ def test_compile_without_a_compiler_notes_it_once_and_restores_everything(tree, 
 
     monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["batch", str(tree), str(out), "--weights", fast_weights, "--chunk", "8", "--scale", "2", "--compile", "--threads", "1"])
+    result = CliRunner().invoke(app, ["batch", str(tree), str(out), "--weights", fast_weights, "--chunk", "8", "--scale", "2", "--compile"])  # no --threads: in-process it would leak into later tests
     assert result.exit_code == 0, result.output
     assert result.stderr.count("note: --compile: torch.compile cannot run on cpu: no C++ compiler found") == 1
     assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {"a.mp4", "b.mkv"}
