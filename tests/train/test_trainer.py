@@ -1,11 +1,14 @@
 """The trainer on a tiny synthetic data folder: warm starts, task batches, resumable steps."""
 
+from dataclasses import replace
+
+import pytest
 import torch
 
 from swiftvr_cli.model.loading import random_model
 from swiftvr_cli.model.presets import preset
 from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
-from swiftvr_cli.train.trainer import TrainConfig, Trainer, init_for_restoration, init_relu_stack, load_grown
+from swiftvr_cli.train.trainer import TrainConfig, Trainer, echoed, init_for_restoration, init_relu_stack, load_grown
 
 from .test_data import data_dir  # noqa: F401  (fixture)
 
@@ -96,6 +99,50 @@ def test_training_resumes_where_it_stopped(tmp_path, data_dir):  # noqa: F811
     assert second.step == 1
     for name, value in first.model.state_dict().items():
         assert torch.equal(value, second.model.state_dict()[name])
+
+
+def test_echo_transforms_commute_with_downscaling():
+    """A flipped/rotated repeat of an SR batch is still a valid pair: each of the 8 transforms,
+    applied to HQ and LQ alike, equals degrading the transformed HQ."""
+    hq = torch.rand(2, 4, 3, 16, 16)
+    lq = torch.nn.functional.avg_pool2d(hq.flatten(0, 1), 4).unflatten(0, (2, 4))
+    mask = (torch.rand(2, 4, 1, 16, 16) > 0.5).float()
+    seen = set()
+    for transform in range(8):
+        t_hq, t_lq, size, t_mask = echoed((hq, lq, (16, 16), mask), transform)
+        assert size == (16, 16) and t_hq.shape == hq.shape and t_mask.shape == mask.shape
+        assert torch.allclose(t_lq, torch.nn.functional.avg_pool2d(t_hq.flatten(0, 1), 4).unflatten(0, (2, 4)))
+        assert torch.equal(t_mask, echoed((mask, mask, size, None), transform)[0])
+        seen.add(t_hq.numpy().tobytes())
+    assert len(seen) == 8
+
+
+def test_echo_repeats_each_batch_transformed_then_draws_a_new_one(tmp_path, data_dir):  # noqa: F811
+    trainer = Trainer(_config(tmp_path, data_dir, echo=3, scales={4: 1.0}), log=lambda _: None)
+    first = trainer._next_batch()
+    repeats = [trainer._next_batch() for _ in range(2)]
+    fresh = trainer._next_batch()
+    variants = [echoed(first, t) for t in range(8)]
+    for hq, lq, size, _ in repeats:
+        assert size == first[2] and any(torch.equal(hq, v[0]) and torch.equal(lq, v[1]) for v in variants)
+    assert not any(torch.equal(fresh[0], v[0]) for v in variants)
+    with pytest.raises(ValueError, match="echo"):
+        Trainer(_config(tmp_path / "bad", data_dir, echo=0), log=lambda _: None)
+
+
+def test_resume_in_the_middle_of_an_echo_is_exact(tmp_path, data_dir):  # noqa: F811
+    cfg = _config(tmp_path, data_dir, echo=2)
+    straight = Trainer(replace(cfg, run_dir=str(tmp_path / "straight")), log=lambda _: None)
+    for _ in range(3):
+        straight.train_step()
+    first = Trainer(cfg, log=lambda _: None)
+    first.train_step()  # one repeat of this batch is still to come
+    first.save_checkpoint()
+    second = Trainer(cfg, log=lambda _: None)
+    second.train_step()
+    second.train_step()
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[name]), name
 
 
 def test_warm_start_from_shipped_weights_or_a_checkpoint(tmp_path, data_dir):  # noqa: F811

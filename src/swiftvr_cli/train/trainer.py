@@ -139,6 +139,10 @@ class TrainConfig:
     tasks: dict[str, float] = field(default_factory=dict)
     # Train only the detail branch (the decoder's last layer stays zero): see `run_detail`.
     detail_only: bool = False
+    # Data echoing: each degraded batch trains this many steps, every repeat under a fresh
+    # flip/rotation. On CPU, making an SR batch (blur, resize, a real codec pass) costs about
+    # as much as the step itself; 1 = every step gets new data.
+    echo: int = 1
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
@@ -147,7 +151,23 @@ class TrainConfig:
         return tuple(dict.fromkeys("crf35" if task in CLEAN_UP_MIX else task for task in self.tasks))  # clean-up is measured on CRF 35
 
 
-SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")  # scale 1 is the clean-up model's
+SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")
+
+Batch = tuple[torch.Tensor, torch.Tensor, tuple[int, int], "torch.Tensor | None"]  # HQ, LQ, HQ size, fill mask
+
+
+def echoed(batch: Batch, transform: int) -> Batch:
+    """One of the 8 flips/rotations (``transform`` in 0..7) applied alike to every tensor of a
+    batch ([B, T, C, H, W]); patches are square, so every shape and size stays the same."""
+    hq, lq, size, mask = batch
+
+    def apply(x: torch.Tensor | None) -> torch.Tensor | None:
+        if x is None:
+            return None
+        x = torch.rot90(x, transform % 4, dims=(-2, -1))
+        return x.flip(-1) if transform >= 4 else x
+
+    return apply(hq), apply(lq), size, apply(mask)  # scale 1 is the clean-up model's
 
 # Same-size clean-up training mixes: task -> (share of codec-only damage, share of everyday
 # damage); the rest is the full second-order model. "codec" weighs compressed video more.
@@ -283,6 +303,8 @@ def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=SR_VAL
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print) -> None:
+        if cfg.echo < 1:
+            raise ValueError(f"echo must be 1 or more, got {cfg.echo}")
         self.cfg = cfg
         self.log = log
         self.run_dir = Path(cfg.run_dir)
@@ -303,6 +325,8 @@ class Trainer:
         self.step = 0
         self.history: list[dict] = []
         self.best: float | None = None
+        self._echo: Batch | None = None  # the batch being echoed
+        self._echo_left = 0  # repeats it still has
         self._resume()
 
     # -- checkpoints -------------------------------------------------------
@@ -317,10 +341,14 @@ class Trainer:
             for name, value in slots.items():
                 tensors[f"optim.{index}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
         tensors["rng"] = self.generator.get_state()
+        if self._echo_left:  # mid-echo: the batch goes with the checkpoint, so a resume repeats it exactly
+            hq, lq, _, mask = self._echo
+            echo = {"echo.hq": hq, "echo.lq": lq, **({"echo.mask": mask} if mask is not None else {})}
+            tensors.update({k: v.detach().cpu().contiguous() for k, v in echo.items()})
         tmp = self.checkpoint_path.with_suffix(".tmp")
         save_file(tensors, str(tmp))
         tmp.replace(self.checkpoint_path)
-        meta = {"step": self.step, "best": self.best, "history": self.history, "config": asdict(self.cfg)}
+        meta = {"step": self.step, "best": self.best, "history": self.history, "config": asdict(self.cfg), "echo_left": self._echo_left}
         (self.run_dir / "checkpoint.json").write_text(json.dumps(meta, indent=1))
 
     def _resume(self) -> None:
@@ -337,6 +365,10 @@ class Trainer:
         self.opt.load_state_dict(state)
         self.generator.set_state(tensors["rng"])
         self.step, self.best, self.history = meta["step"], meta["best"], meta["history"]
+        self._echo_left = meta.get("echo_left", 0)
+        if self._echo_left:
+            hq, lq = tensors["echo.hq"], tensors["echo.lq"]
+            self._echo = (hq, lq, tuple(hq.shape[-2:]), tensors.get("echo.mask"))
         self.log(f"resumed from step {self.step}")
 
     # -- training ------------------------------------------------------------
@@ -344,7 +376,17 @@ class Trainer:
         keys, probs = zip(*table.items())
         return keys[int(torch.multinomial(torch.tensor(probs, dtype=torch.float64), 1, generator=self.generator))]
 
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int], torch.Tensor | None]:
+    def _next_batch(self) -> Batch:
+        """A new batch, or (with `echo` > 1) a flipped/rotated repeat of the current one."""
+        if self._echo_left:
+            self._echo_left -= 1
+            return echoed(self._echo, int(torch.randint(8, (1,), generator=self.generator)))
+        batch = self._batch()
+        if self.cfg.echo > 1:
+            self._echo, self._echo_left = batch, self.cfg.echo - 1
+        return batch
+
+    def _batch(self) -> Batch:
         hq = torch.stack([self.sampler.sample(self.generator) for _ in range(self.cfg.batch)])
         size = tuple(hq.shape[-2:])
         if self.cfg.tasks:
@@ -369,7 +411,7 @@ class Trainer:
         return draw_degradation(scale, self.generator, self.cfg.clean_prob, self.cfg.light_prob)
 
     def train_step(self) -> float:
-        hq, lq, size, mask = self._batch()
+        hq, lq, size, mask = self._next_batch()
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, self.cfg)
         run = run_detail if self.cfg.detail_only else run_clip
