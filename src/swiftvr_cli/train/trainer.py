@@ -151,7 +151,7 @@ class TrainConfig:
         return tuple(dict.fromkeys("crf35" if task in CLEAN_UP_MIX else task for task in self.tasks))  # clean-up is measured on CRF 35
 
 
-SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")
+SR_VALIDATION_TASKS = ("x4", "x4-clean", "x2")  # scale 1 is the clean-up model's
 
 Batch = tuple[torch.Tensor, torch.Tensor, tuple[int, int], "torch.Tensor | None"]  # HQ, LQ, HQ size, fill mask
 
@@ -167,7 +167,8 @@ def echoed(batch: Batch, transform: int) -> Batch:
         x = torch.rot90(x, transform % 4, dims=(-2, -1))
         return x.flip(-1) if transform >= 4 else x
 
-    return apply(hq), apply(lq), size, apply(mask)  # scale 1 is the clean-up model's
+    return apply(hq), apply(lq), size, apply(mask)
+
 
 # Same-size clean-up training mixes: task -> (share of codec-only damage, share of everyday
 # damage); the rest is the full second-order model. "codec" weighs compressed video more.
