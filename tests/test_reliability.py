@@ -225,8 +225,8 @@ def check_corrupt_skipped(out: Path, corpus, result) -> None:
 
 
 def check_truncated_skipped(out: Path, corpus, result) -> None:
-    # intermittent (2 of about 15 full-suite runs, never alone or in 680 direct repeats): 10 frames came out;
-    # the notes and timestamps say which frame went missing
+    # once intermittent (10 frames) while the corpus made this clip in-process; on failure the
+    # notes and timestamps say which frame went missing
     assert len(decoded(out)) == 11, (notes(result), pts_of(out))
     assert "1 of 11 frames were damaged (frame 9)" in notes(result)
     assert "file is truncated after frame 10" in notes(result)
