@@ -2,7 +2,8 @@
 # Prepare, on the development machine, what benchmarks/device_run.sh needs on the lent GPU
 # machine, which has torch but no PyAV or diffusers and no network:
 #   .whl/  PyAV (ours: --e2e), diffusers and importlib_metadata (the release's model code);
-#   .ref/SwiftVR/  the official release's Python source (never committed here: git-ignored).
+#   .ref/SwiftVR/  the official release's Python source.
+# Both folders are in .gitignore: carried, never committed.
 # Then one device call: command "bash benchmarks/device_run.sh", carry [".whl", ".ref"].
 #
 #   bash benchmarks/device_prep.sh /path/to/SwiftVR-checkout-or-bare-mirror
@@ -10,10 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 release=${1:?usage: device_prep.sh RELEASE_REPO (a checkout or a bare git mirror of the official SwiftVR)}
 PY=${PY:-.venv/bin/python}
-
-for path in /.whl/ /.ref/; do  # carried, never committed
-    grep -qxF "$path" .git/info/exclude 2>/dev/null || { mkdir -p .git/info; echo "$path" >> .git/info/exclude; }
-done
 
 rm -rf .whl && mkdir -p .whl
 # The device's python is 3.12 (KINDS.md); av's abi3 wheel serves it. Versions as tested with

@@ -7,7 +7,7 @@
 # overrun leaves the others' results; all of them land in $OUT (at most 8 files):
 #   ours_<gpu>_${DTYPE}.json            ours, model-only and end-to-end, 1440p and 4K, chunk 24
 #   ours_<gpu>_${DTYPE}_compiled.json   the same with --compile
-#   ours_<gpu>_4k_reae1.json        4K peak memory with one latent per ReAE pass
+#   ours_<gpu>_<largest res>_reae1.json  4K peak memory with one latent per ReAE pass
 #   official_<gpu>_${DTYPE}.json        the release's own GPU-worker body, same protocol
 #   compare_<gpu>_${DTYPE}{,_compiled}.md compare_bench.py's tables (speed-up, memory, e2e/model)
 #   log.txt                         versions, nvidia-smi and every step's output
@@ -65,7 +65,7 @@ step 150 ours "${SWIFTVR[@]}" bench --random-weights "$OURS_CONFIG" "${SWEEP[@]}
 step 200 ours-compiled "${SWIFTVR[@]}" bench --random-weights "$OURS_CONFIG" "${SWEEP[@]}" --model-only --compile \
     --json "$OUT/ours_${tag}_${DTYPE}_compiled.json"
 step 60 ours-4k-reae1 "${SWIFTVR[@]}" bench --random-weights "$OURS_CONFIG" --res "$BIG" --chunk 24 --chunks 2 \
-    --device "$DEVICE" --dtype "$DTYPE" --model-only --reae-group 1 --json "$OUT/ours_${tag}_4k_reae1.json"
+    --device "$DEVICE" --dtype "$DTYPE" --model-only --reae-group 1 --json "$OUT/ours_${tag}_${BIG}_reae1.json"
 if [ -d .ref/SwiftVR ]; then
     step 120 official "$REF_PY" benchmarks/bench_reference.py --ref-repo .ref/SwiftVR --random-weights "$REF_CONFIG" \
         "${SWEEP[@]}" --json "$OUT/official_${tag}_${DTYPE}.json"
