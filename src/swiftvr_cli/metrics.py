@@ -55,6 +55,12 @@ def psnr(a: torch.Tensor, b: torch.Tensor, *, y_only: bool, crop_border: int = 0
     With ``y_only`` the error is measured on BT.601 luma (peak 255), otherwise on RGB
     (peak 1, all three channels pooled per frame).
     """
+    per_frame = psnr_per_frame(a, b, y_only=y_only, crop_border=crop_border)
+    return sum(per_frame) / len(per_frame)
+
+
+def psnr_per_frame(a: torch.Tensor, b: torch.Tensor, *, y_only: bool, crop_border: int = 0) -> list[float]:
+    """PSNR in dB of each frame (``inf`` where a frame is identical); see ``psnr``."""
     _check_pair(a, b)
     a, b = _crop(a, crop_border), _crop(b, crop_border)
     if y_only:
@@ -62,8 +68,20 @@ def psnr(a: torch.Tensor, b: torch.Tensor, *, y_only: bool, crop_border: int = 0
     else:
         diff, peak = a.to(torch.float64) - b.to(torch.float64), 1.0
     mse = diff.pow(2).flatten(1).mean(dim=1)
-    per_frame = [math.inf if m == 0 else 10.0 * math.log10(peak * peak / m) for m in mse.tolist()]
-    return sum(per_frame) / len(per_frame)
+    return [math.inf if m == 0 else 10.0 * math.log10(peak * peak / m) for m in mse.tolist()]
+
+
+def gain_summary(gains: list[float]) -> dict[str, float]:
+    """Per-frame gains over a baseline (dB) -> mean, worst frame, mean of the worst 10 %.
+
+    The worst frames are what a viewer notices: a model that wins on average but loses
+    on soft or moving frames is not safe to ship.
+    """
+    if not gains:
+        raise ValueError("no frames to summarise")
+    ordered = sorted(gains)
+    tail = ordered[: max(1, math.ceil(len(ordered) / 10))]
+    return {"mean": sum(gains) / len(gains), "worst": ordered[0], "worst10": sum(tail) / len(tail)}
 
 
 def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:

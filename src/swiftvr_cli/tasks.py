@@ -69,7 +69,7 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
 # The fixed evaluation degradations (`swiftvr eval --degrade`, train.degrade.EVAL_PRESETS)
 # and the task and scale that restore them.
 PRESET_TASKS: dict[str, tuple[Task, float]] = {
-    "x4": (Task.sr, 4.0), "x2": (Task.sr, 2.0), "x4-clean": (Task.sr, 4.0), "crf35": (Task.clean, 1.0),
+    "x4": (Task.sr, 4.0), "x2": (Task.sr, 2.0), "x4-clean": (Task.sr, 4.0), "x4-area": (Task.sr, 4.0), "crf35": (Task.clean, 1.0),
     "deblur": (Task.deblur, 1.0), "denoise": (Task.denoise, 1.0), "inpaint": (Task.inpaint, 1.0),
 }  # fmt: skip
 

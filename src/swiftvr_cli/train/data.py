@@ -167,7 +167,20 @@ class MotionConfig:
     max_rotation: float = 0.3  # degrees per frame
     scale: Range = (1.0, 1.8)  # source pixels per output pixel; >= 1 keeps the GT sharp
     supersample: int = 2  # render at 2x and box-average: a camera pixel's integration
+    # Real cameras also pan fast: with this probability the speed is drawn from
+    # [max_speed, fast_speed] instead of [0, max_speed].
+    fast_prob: float = 0.0
+    fast_speed: float = 30.0
+    # Fraction of the frame interval the shutter is open, drawn per clip. Above 0 the
+    # ground truth is the average of sub-frames along the path (motion blur), so soft
+    # moving content is taught as something to keep, not to sharpen.
+    shutter: Range = (0.0, 0.0)
+    max_subframes: int = 12
 
+
+# Camera speeds and shutters of real footage: half the clips pan at 4-30 px/frame, with a
+# shutter open for up to the whole frame interval.
+REAL_MOTION = MotionConfig(fast_prob=0.5, fast_speed=30.0, shutter=(0.0, 1.0))
 
 # Gentle motion for validation clips, and how many seeded paths to choose from per photo.
 VAL_MOTION = MotionConfig(max_speed=3.0, max_accel=0.15, max_zoom=0.008, max_rotation=0.2, scale=(1.2, 1.6))
@@ -191,16 +204,24 @@ def synth_motion_clip(
     src_h, src_w = image.shape[-2:]
     tc = torch.arange(clip_len, dtype=torch.float64) - (clip_len - 1) / 2
     s0 = math.exp(_uniform(g, math.log(cfg.scale[0]), math.log(cfg.scale[1])))
-    speed, heading = _uniform(g, 0.0, cfg.max_speed), _uniform(g, 0.0, 2 * math.pi)
+    fast = cfg.fast_prob > 0 and _rand(g) < cfg.fast_prob
+    speed = _uniform(g, cfg.max_speed, cfg.fast_speed) if fast else _uniform(g, 0.0, cfg.max_speed)
+    heading = _uniform(g, 0.0, 2 * math.pi)
     accel, accel_dir = _uniform(g, 0.0, cfg.max_accel), _uniform(g, 0.0, 2 * math.pi)
     zoom = _uniform(g, -cfg.max_zoom, cfg.max_zoom)
     roll = math.radians(_uniform(g, -cfg.max_rotation, cfg.max_rotation))
 
+    shutter = _uniform(g, *cfg.shutter) if cfg.shutter[1] > 0 else 0.0
+    # Sub-frames sample the open shutter about every 1.5 output pixels of travel.
+    subframes = max(1, min(cfg.max_subframes, math.ceil(speed * shutter / 1.5) + 1)) if shutter > 0 else 1
+    if subframes > 1:
+        tc = (tc[:, None] + shutter * (torch.linspace(0.0, 1.0, subframes, dtype=torch.float64) - 0.5)).flatten()
+
     vel = torch.tensor([math.cos(heading), math.sin(heading)], dtype=torch.float64) * speed
     acc = torch.tensor([math.cos(accel_dir), math.sin(accel_dir)], dtype=torch.float64) * accel
-    offset = (vel * tc[:, None] + 0.5 * acc * tc[:, None] ** 2) * s0  # [T, 2] source px
-    scale = s0 * (1.0 + zoom) ** tc  # [T]
-    rot = _rotation(roll * tc)  # [T, 2, 2]
+    offset = (vel * tc[:, None] + 0.5 * acc * tc[:, None] ** 2) * s0  # [T*S, 2] source px
+    scale = s0 * (1.0 + zoom) ** tc  # [T*S]
+    rot = _rotation(roll * tc)  # [T*S, 2, 2]
 
     corners = torch.tensor([[-w / 2, -h / 2], [w / 2, -h / 2], [-w / 2, h / 2], [w / 2, h / 2]], dtype=torch.float64)
     pts = offset[:, None] + scale[:, None, None] * torch.einsum("tij,cj->tci", rot, corners)
@@ -227,9 +248,12 @@ def synth_motion_clip(
     norm = torch.tensor([region.shape[-1], region.shape[-2]], dtype=torch.float64)
     grid = (2.0 * src / norm - 1.0).float()
     frames = F.grid_sample(
-        region[None].expand(clip_len, -1, -1, -1), grid, mode="bicubic", padding_mode="border", align_corners=False
+        region[None].expand(grid.shape[0], -1, -1, -1), grid, mode="bicubic", padding_mode="border", align_corners=False
     )
-    return F.avg_pool2d(frames, ss).clamp(0.0, 1.0)
+    frames = F.avg_pool2d(frames, ss)
+    if subframes > 1:  # the shutter integrates the sub-frames
+        frames = frames.unflatten(0, (clip_len, subframes)).mean(1)
+    return frames.clamp(0.0, 1.0)
 
 
 # --------------------------------------------------------------------------- sampling

@@ -475,6 +475,9 @@ EVAL_PRESETS: dict[str, FixedDegradation | NoiseDegradation | MaskDegradation] =
     "x2": FixedDegradation(scale=2, blur_sigma=1.0, crf=28),
     # the classic super-resolution benchmark: anti-aliased bicubic x4 of a sharp source, 8-bit, no codec
     "x4-clean": FixedDegradation(scale=4, blur_sigma=0.0, codec=None),
+    # a plain box-filter (area) x4 downscale of a sharp or soft source, 8-bit, no codec:
+    # what a camera's or an editor's downscale does to real footage
+    "x4-area": FixedDegradation(scale=4, blur_sigma=0.0, resize_mode="area", codec=None),
     # heavy compression, no resize: x264 CRF 35 (medium)
     "crf35": FixedDegradation(scale=1, blur_sigma=0.0, crf=35),
     # --task deblur / denoise / inpaint, all at the same size and without a codec pass
