@@ -78,3 +78,25 @@ def test_evaluate_and_validation() -> None:
         metrics.psnr(x, x[:, :, :20], y_only=True)
     with pytest.raises(ValueError):
         metrics.flicker(x[:1], x[:1])
+
+
+def test_gain_summary_reports_the_worst_frames():
+    from swiftvr_cli.metrics import gain_summary
+
+    gains = [1.0] * 18 + [-0.5, 0.2]
+    summary = gain_summary(gains)
+    assert summary["mean"] == pytest.approx((18 - 0.5 + 0.2) / 20)
+    assert summary["worst"] == -0.5
+    assert summary["worst10"] == pytest.approx((-0.5 + 0.2) / 2)  # the worst 2 of 20 frames
+    with pytest.raises(ValueError):
+        gain_summary([])
+
+
+def test_psnr_is_the_mean_of_the_per_frame_values():
+    from swiftvr_cli.metrics import psnr, psnr_per_frame
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(3, 3, 16, 16, generator=g), torch.rand(3, 3, 16, 16, generator=g)
+    per_frame = psnr_per_frame(a, b, y_only=True)
+    assert len(per_frame) == 3
+    assert psnr(a, b, y_only=True) == pytest.approx(sum(per_frame) / 3)

@@ -214,6 +214,7 @@ DTypeOption = Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 
 CodecOption = Annotated[str, typer.Option(help="Video encoder: libx264, libx265, libsvtav1, h264_nvenc, hevc_nvenc.", rich_help_panel=IO)]
 CrfOption = Annotated[Optional[int], typer.Option(help="Encoder quality (lower is better).", rich_help_panel=IO)]
 PresetOption = Annotated[Optional[str], typer.Option(help="Encoder preset.", rich_help_panel=IO)]
+StrengthOption = Annotated[Optional[float], typer.Option(min=0.0, max=2.0, help="How much of the model's correction to apply: 0 = plain bicubic upscale (or the input), 1 = the model, up to 2 (default: the value validated for the weights, see weights/README.md).", rich_help_panel=MODEL)]
 PixFmtOption = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)]
 
 
@@ -224,6 +225,7 @@ def restore(
     task: Annotated[TaskName, typer.Option(help="sr: super-resolution (--scale); clean: artefacts, noise and blur at the same size; deblur, denoise; inpaint: fill what --mask marks.", rich_help_panel=MODEL)] = TaskName.sr,
     mask: Annotated[Optional[str], typer.Option(help="With --task inpaint: white = fill; an image used for every frame, or a mask video with one frame per input frame (same size as the input).", rich_help_panel=MODEL)] = None,
     scale: TaskScaleOption = None,
+    strength: StrengthOption = None,
     weights: WeightsOption = None,
     chunk: ChunkOption = 24,
     reae_group: ReAEGroupOption = 0,
@@ -290,7 +292,7 @@ def restore(
             scale=out_scale, task=task.value, mask=mask, clip_len=chunk, overlap=overlap, stream=stream, overwrite=overwrite,
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, container_format=format),
             skip_corrupt=skip_corrupt, keep_partial=keep_partial, resume=resume, checkpoint_every=checkpoint_every,
-            max_memory=memory_limit, auto=auto, hwaccel=hwaccel, reae_group=reae_group,
+            max_memory=memory_limit, auto=auto, hwaccel=hwaccel, reae_group=reae_group, strength=strength,
         )  # fmt: skip
         with FrameProgress(enabled=not quiet, label=Path(input).name if input != "-" else "stdin") as progress:
             run = lambda s: restore_video(model, input, output, s, on_progress=progress.update)  # noqa: E731
@@ -489,6 +491,7 @@ def batch(
     segment_seconds: Annotated[Optional[float], typer.Option(help="Split videos longer than this into segments restored in parallel (default: split above 10 min into 5 min; 0: never).", rich_help_panel=RAY)] = None,
     warmup_frames: Annotated[int, typer.Option(help="Frames each segment restores before its start and drops (rounded up to whole chunks).", rich_help_panel=RAY)] = 32,
     scale: ScaleOption = 4.0,
+    strength: StrengthOption = None,
     weights: WeightsOption = None,
     chunk: ChunkOption = 24,
     overlap: OverlapOption = 0,
@@ -545,7 +548,7 @@ def batch(
         request = BatchRequest(
             in_dir=in_dir, out_dir=out_dir, patterns=patterns, recursive=recursive, suffix=suffix, ext=ext,
             shard=shard_spec, retry_failed=retry_failed, engine=engine.value,
-            settings=RestoreSettings(scale=scale, clip_len=chunk, overlap=overlap, overwrite=True,
+            settings=RestoreSettings(scale=scale, clip_len=chunk, overlap=overlap, overwrite=True, strength=strength,
                                      encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt)),
             spec=WorkerSpec(weights=weights or same_size_weights(scale), device=device.value, dtype=dtype.value, threads=threads, compile=compile_model),
             ray=RayOptions(address=address, num_gpus_per_worker=num_gpus_per_worker, workers=workers,

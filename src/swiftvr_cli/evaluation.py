@@ -62,7 +62,9 @@ def compare(restored: torch.Tensor, reference: torch.Tensor) -> dict[str, float]
     return evaluate(restored[:frames].clamp(0, 1), reference[:frames])
 
 
-def restore_with_baselines(model, clean: torch.Tensor, task: str, clip_len: int = 24) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+def restore_with_baselines(
+    model, clean: torch.Tensor, task: str, clip_len: int = 24, strength: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     """Degrade a clean clip with a fixed preset; restore it and make the plain baselines.
 
     Returns (clean clip cropped to the preset's multiple, LQ clip, outputs by name):
@@ -80,7 +82,7 @@ def restore_with_baselines(model, clean: torch.Tensor, task: str, clip_len: int 
     lq = degrade_fixed(clean, task)
     size = tuple(clean.shape[-2:])
     mask = preset.mask(clean) if hasattr(preset, "mask") else None
-    outputs = {"ours": restore_tensor(model, lq, scale, clip_len, mask=mask)}
+    outputs = {"ours": restore_tensor(model, lq, scale, clip_len, mask=mask, strength=strength)}
     if scale == 1:
         outputs["input"] = lq
         outputs.update(task_baselines(task, lq, mask))
@@ -112,9 +114,11 @@ def task_baselines(task: str, lq: torch.Tensor, mask: torch.Tensor | None) -> di
     return {}
 
 
-def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24) -> tuple[list[EvalRow], dict[str, torch.Tensor]]:
+def degrade_eval(
+    model, clean: torch.Tensor, task: str, clip_len: int = 24, strength: float | None = None
+) -> tuple[list[EvalRow], dict[str, torch.Tensor]]:
     """Degrade a clean clip with a fixed preset, restore it, compare with baselines."""
-    clean, _, outputs = restore_with_baselines(model, clean, task, clip_len)
+    clean, _, outputs = restore_with_baselines(model, clean, task, clip_len, strength)
     rows = [EvalRow(name, compare(out, clean)) for name, out in outputs.items()]
     outputs["reference"] = clean
     return rows, outputs

@@ -128,3 +128,36 @@ def test_real_split_has_no_source_overlap() -> None:
     assert all(Dt.photo_source_name(Path(f)) in val_names for f in val_files)
     for video in (s for s in val if isinstance(s, Dt.VideoSource)):
         assert video.num_frames == Dt.VIDEO_VAL_TAIL
+
+
+def test_shutter_blurs_the_ground_truth_along_the_path(data_dir: Path) -> None:
+    """With the shutter open the ground truth is softer along the motion, the path the same."""
+    image = Dt.read_image(data_dir / "photos" / "bravo.jpg")
+    fast = dict(max_speed=0.0, fast_prob=1.0, fast_speed=12.0, max_accel=0, max_zoom=0, max_rotation=0, scale=(1.0, 1.0))
+    sharp = Dt.synth_motion_clip(image, 3, (32, 32), Dt.MotionConfig(**fast), torch.Generator().manual_seed(3))
+    blurred = Dt.synth_motion_clip(image, 3, (32, 32), Dt.MotionConfig(**fast, shutter=(1.0, 1.0)), torch.Generator().manual_seed(3))
+
+    def detail(clip: torch.Tensor) -> float:
+        return float((clip[..., 1:, :] - clip[..., :-1, :]).abs().mean() + (clip[..., 1:] - clip[..., :-1]).abs().mean())
+
+    assert blurred.shape == sharp.shape == (3, 3, 32, 32)
+    assert detail(blurred) < 0.8 * detail(sharp)
+    # the average brightness is kept: the shutter integrates, it does not darken
+    assert abs(float(blurred.mean() - sharp.mean())) < 0.02
+
+
+def test_fast_camera_moves_as_fast_as_asked() -> None:
+    """Speeds are in output pixels per frame: a pan drawn at exactly 8 px/frame moves the
+    content by 8 px (in whatever direction) from one frame to the next."""
+    rng = np.random.default_rng(1)
+    image = torch.from_numpy(rng.integers(0, 256, (3, 200, 200), dtype=np.uint8))
+    cfg = Dt.MotionConfig(max_speed=8.0, fast_prob=1.0, fast_speed=8.0, max_accel=0, max_zoom=0, max_rotation=0, scale=(1.0, 1.0), supersample=1)
+    clip = Dt.synth_motion_clip(image, 2, (48, 48), cfg, torch.Generator().manual_seed(0))
+    r = 10
+    errors = {}
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            a = clip[1, :, r + dy : 48 - r + dy, r + dx : 48 - r + dx]
+            errors[(dx, dy)] = float((a - clip[0, :, r:-r, r:-r]).abs().mean())
+    dx, dy = min(errors, key=errors.get)
+    assert abs((dx * dx + dy * dy) ** 0.5 - 8.0) < 1.0

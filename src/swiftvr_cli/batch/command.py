@@ -53,6 +53,8 @@ def output_settings(request: BatchRequest) -> dict[str, Any]:
         "crf": enc.crf,
         "preset": enc.preset,
         "pix_fmt": enc.pix_fmt,
+        # only when given, so that manifests written before --strength existed stay valid
+        **({"strength": s.strength} if s.strength is not None else {}),
     }
 
 

@@ -88,7 +88,9 @@ def restore_range(model: SwiftVR, path: str, target: str, info: VideoInfo, setti
     """Restore ``span`` of ``path`` into ``target`` (video only); returns the frames written."""
     if settings.mask:  # `batch` has no --mask; a segment would need the mask frames of its span
         raise ValueError("a fill mask is not supported when restoring a range of a video")
-    restorer = ChunkRestorer.for_input(model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap)
+    restorer = ChunkRestorer.for_input(
+        model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap, settings.strength
+    )
     out_h, out_w = restorer.out_size
     options = replace(settings.encode, copy_streams=False, container_format=None)
     writer = VideoWriter(target, width=out_w, height=out_h, source=info, options=options, overwrite=True)

@@ -16,7 +16,7 @@ from safetensors.torch import save_file
 
 from ..hashing import file_sha256
 from .config import DiTConfig, ReAEConfig, SwiftVRConfig
-from .swiftvr import SwiftVR
+from .swiftvr import MAX_STRENGTH, SwiftVR
 
 OFFICIAL_REAE = "reae.safetensors"
 OFFICIAL_PROMPT = "prompt_embedding.safetensors"
@@ -175,7 +175,16 @@ def load_embedded(json_path: str | Path, device="cpu", dtype: torch.dtype = torc
     with torch.device("meta"):
         model = SwiftVR(cfg)
     assign_weights(model, tensors, {"reae": str(weights_path), "transformer": str(weights_path)})
+    model.default_strength = _default_strength(meta, json_path)
     return _finish(model, prompt, device, dtype)
+
+
+def _default_strength(meta: dict, json_path: Path) -> float:
+    """The validated default --strength stored with our weights (1 when there is none)."""
+    value = (meta.get("inference") or {}).get("strength", 1.0)
+    if not isinstance(value, (int, float)) or not 0.0 <= value <= MAX_STRENGTH:
+        raise WeightsError(f"bad inference strength {value!r} in {json_path.name} (must be 0..{MAX_STRENGTH:g})")
+    return float(value)
 
 
 def save_embedded(model: SwiftVR, json_path: str | Path, extra: dict | None = None) -> Path:

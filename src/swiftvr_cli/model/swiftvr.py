@@ -85,6 +85,19 @@ def prepare_frames(
     return x.to(dtype).unflatten(0, (batch, -1))
 
 
+MAX_STRENGTH = 2.0
+
+
+def scale_correction(restored: torch.Tensor, base: torch.Tensor, strength: float) -> torch.Tensor:
+    """``base + strength * (restored - base)`` in [0, 1]: the knob between the plain upscale
+    (0) and the model (1), or beyond it (up to ``MAX_STRENGTH``), for footage that needs
+    less or more than the model learned to give."""
+    if not 0.0 <= strength <= MAX_STRENGTH:
+        raise ValueError(f"strength must be between 0 and {MAX_STRENGTH:g}, got {strength}")
+    base = base.to(restored.dtype)
+    return torch.lerp(base, restored, strength).clamp(0, 1)
+
+
 def automatic_reae_group(device: torch.device) -> int:
     """Latents per ReAE pass when none is asked for: one on CPU (cache-friendly, measured
     fastest; see `SwiftVR.reae_group`), 0 (the whole chunk) elsewhere."""
@@ -110,6 +123,9 @@ class SwiftVR(nn.Module):
             prompt_emb = torch.zeros(1, cfg.dit.text_dim)
         self.register_buffer("prompt_emb", prompt_emb, persistent=False)  # [S, text_dim]
         self._context_kv = None
+        # The --strength a run uses when it names none: chosen on validation for each shipped
+        # model and stored in its json ("inference": {"strength": S}); 1 for other weights.
+        self.default_strength = 1.0
 
     @property
     def dtype(self) -> torch.dtype:
@@ -187,6 +203,7 @@ class SwiftVR(nn.Module):
         clip_len: int,
         overlap: int = 0,
         mask: torch.Tensor | None = None,
+        strength: float = 1.0,
     ) -> tuple[torch.Tensor, RestoreState]:
         """Restore one chunk of LQ frames.
 
@@ -197,6 +214,8 @@ class SwiftVR(nn.Module):
         mask: optional fill mask [T, 1, h, w] (or [B, T, 1, h, w]) in [0, 1], 1 =
         fill; only models with a detail branch use it (inpainting). Give one for
         every chunk of a video or for none.
+        strength: how much of the model's correction to the upscaled input is applied
+        (0: the upscaled input itself, 1: the model, up to 2: the correction doubled).
         Returns frames [T', 3, H, W] in [0, 1] in video order; over a whole
         video the outputs add up to exactly the input frames, output frame i
         restoring input frame i (the decoder runs 3 frames behind).
@@ -220,7 +239,7 @@ class SwiftVR(nn.Module):
             raise ValueError(f"{kind.value} chunk of {frames.shape[-4]} frames breaks the chunk protocol")
 
         if self.latent_path_silent():
-            return self._restore_without_latents(x, state, size, batched)
+            return self._restore_without_latents(x, state, size, batched, strength)
 
         # 1. encode (causal; memory blocks carry state across chunks)
         with timed(state, "reae_encode", device):
@@ -248,26 +267,29 @@ class SwiftVR(nn.Module):
         state.latents_seen += k
 
         # 3. decode; our residual models also see the input frames, 3 frames behind
-        return self._decode(restored, x, state, size, batched)
+        return self._decode(restored, x, state, size, batched, strength)
 
-    def _decode(self, restored: torch.Tensor | None, x: torch.Tensor, state: RestoreState, size, batched: bool):
+    def _decode(self, restored: torch.Tensor | None, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float = 1.0):
         """Decode (restored None: the silent latent path's zero correction), 3 frames behind the input."""
         lq = None
-        if self.reae.needs_lq:
+        if self.reae.needs_lq or strength != 1.0:
             tail = state.lq_tail if state.lq_tail is not None else x[:, :1].expand(-1, DECODER_DELAY, -1, -1, -1)
             history = torch.cat([tail, x], dim=1)
             lq = history[:, : x.shape[1]]
             state.lq_tail = history[:, -DECODER_DELAY:]
         latents = x.shape[1] // ReAE.TEMPORAL
+        decoder_lq = lq if self.reae.needs_lq else None
         with timed(state, "reae_decode", self.device):
-            out = self._in_groups(lambda z, lq_part: self.reae.decode(z, state.decoder, lq_part), latents, restored, lq)
+            out = self._in_groups(lambda z, lq_part: self.reae.decode(z, state.decoder, lq_part), latents, restored, decoder_lq)
+        if strength != 1.0:
+            out = scale_correction(out, lq[:, :, :3], strength)
         if state.frames_decoded == 0:
             out = out[:, DECODER_DELAY:]
         state.frames_decoded += latents * ReAE.TEMPORAL
         out = out[:, :, :, : size[0], : size[1]]
         return (out if batched else out[0]), state
 
-    def _restore_without_latents(self, x: torch.Tensor, state: RestoreState, size, batched: bool):
+    def _restore_without_latents(self, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float = 1.0):
         """The chunk when `latent_path_silent()`: upscaled input + detail correction only."""
         state.latents_seen += x.shape[1] // ReAE.TEMPORAL
-        return self._decode(None, x, state, size, batched)
+        return self._decode(None, x, state, size, batched, strength)

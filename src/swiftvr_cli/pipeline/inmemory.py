@@ -14,13 +14,20 @@ from .restorer import ChunkRestorer
 
 
 def restore_tensor(
-    model: SwiftVR, frames01: torch.Tensor, scale: float, clip_len: int = 24, overlap: int = 0, mask: torch.Tensor | None = None
+    model: SwiftVR,
+    frames01: torch.Tensor,
+    scale: float,
+    clip_len: int = 24,
+    overlap: int = 0,
+    mask: torch.Tensor | None = None,
+    strength: float | None = None,
 ) -> torch.Tensor:
     """[T, 3, h, w] in [0, 1] -> restored [T, 3, H, W] in [0, 1] (float32, CPU).
 
-    mask: [T, 1, h, w], 1 = fill (inpainting), or None.
+    mask: [T, 1, h, w], 1 = fill (inpainting), or None. strength: see `SwiftVR.restore_chunk`
+    (None: the weights' default).
     """
-    restorer = ChunkRestorer.for_input(model, frames01.shape[-2], frames01.shape[-1], scale, clip_len, overlap)
+    restorer = ChunkRestorer.for_input(model, frames01.shape[-2], frames01.shape[-1], scale, clip_len, overlap, strength)
     state = restorer.new_state()
     outputs = []
     items = list(frames01 * 255.0) if mask is None else list(zip(frames01 * 255.0, mask))

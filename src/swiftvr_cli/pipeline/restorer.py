@@ -24,10 +24,13 @@ class ChunkRestorer:
     out_size: tuple[int, int]  # (H, W) of the restored frames
     clip_len: int = 24
     overlap: int = 0
+    strength: float | None = None  # share of the model's correction (None: the weights' default)
 
     @classmethod
-    def for_input(cls, model: SwiftVR, height: int, width: int, scale: float, clip_len: int, overlap: int = 0) -> "ChunkRestorer":
-        return cls(model, output_size(height, width, scale), clip_len, overlap)
+    def for_input(
+        cls, model: SwiftVR, height: int, width: int, scale: float, clip_len: int, overlap: int = 0, strength: float | None = None
+    ) -> "ChunkRestorer":
+        return cls(model, output_size(height, width, scale), clip_len, overlap, strength)
 
     def new_state(self) -> RestoreState:
         return RestoreState()
@@ -45,5 +48,6 @@ class ChunkRestorer:
             if mask is not None:
                 frames = fill_masked(frames, mask.to(frames.device))
             return self.model.restore_chunk(
-                frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap, mask=mask
+                frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap, mask=mask,
+                strength=self.model.default_strength if self.strength is None else self.strength,
             )

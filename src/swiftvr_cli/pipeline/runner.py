@@ -46,6 +46,7 @@ class RestoreSettings:
     hwaccel: str | None = None  # hardware video decoding (e.g. "cuda" for NVDEC), CPU fallback with a note
     task: str = "sr"  # what the model restores (tasks.Task); the scale and weights are chosen by the caller
     mask: str | None = None  # fill mask (white = fill): an image for every frame, or a video of one mask per frame
+    strength: float | None = None  # share of the model's correction, 0..2 (None: the weights' default)
 
 
 @dataclass
@@ -108,7 +109,9 @@ def restore_video(
             on_start(info)
         settings = fit_to_memory(model, source, settings, notes, info)
         model.reae_group = settings.reae_group  # exact: it only bounds the frames of one ReAE pass
-        restorer = ChunkRestorer.for_input(model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap)
+        restorer = ChunkRestorer.for_input(
+            model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap, settings.strength
+        )
         out_h, out_w = restorer.out_size
         masks = MaskReader(settings.mask, info.width, info.height) if settings.mask else None  # before any output exists
         if masks is not None and not model.cfg.reae.detail_width:

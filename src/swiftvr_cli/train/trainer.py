@@ -89,7 +89,7 @@ def downscale_degradation(scale: int) -> DegradeConfig:
 # SR training mixes: name -> (share of plain downscales, of clean bicubic sources, of everyday
 # damage); the rest is the full second-order model. "real" follows real footage, whose common
 # case is a plain downscale, often of a soft (moving, defocused) frame.
-SR_MIX: dict[str, tuple[float, float, float]] = {"default": (0.0, 0.35, 0.45), "real": (0.5, 0.0, 0.38)}
+SR_MIX: dict[str, tuple[float, float, float]] = {"default": (0.0, 0.35, 0.45), "real": (0.6, 0.0, 0.3)}
 
 
 def draw_degradation(scale: int, g: torch.Generator, clean_prob: float = 0.35, light_prob: float = 0.45) -> DegradeConfig:
