@@ -7,7 +7,7 @@ configurations are described the same way.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 
@@ -79,7 +79,7 @@ class ReAEConfig:
     the decoder stage widths are read from the checkpoint shapes.
     """
 
-    latent_channels: int = 48
+    latent_channels: int = 48  # 0: no latent path (no encoder, DiT or decoder; see SwiftVRConfig)
     encoder_width: int = 64
     decoder_widths: tuple[int, int, int] = (512, 256, 128)
     decoder_out_width: int = 64  # width of the last full-resolution conv
@@ -107,6 +107,20 @@ class SwiftVRConfig:
     # How LQ frames are brought to the output size. The release uses bilinear; our residual
     # models use bicubic, so the untrained correction starts at the bicubic baseline.
     upscale_mode: str = "bilinear"
+
+    def __post_init__(self) -> None:
+        if not self.has_latent_path and (self.use_dit or not self.reae.residual or not self.reae.detail_width):
+            raise ValueError("a model without a latent path (latent_channels 0) needs residual, a detail branch and use_dit false")
+
+    @property
+    def has_latent_path(self) -> bool:
+        """False for our small models that ship only what they use: the detail branch on
+        the upscaled input (the latent path of their training runs adds exactly nothing)."""
+        return self.reae.latent_channels > 0
+
+    def without_latent_path(self) -> "SwiftVRConfig":
+        """The same model with its (silent) encoder, DiT and decoder left out."""
+        return replace(self, use_dit=False, reae=replace(self.reae, latent_channels=0))
 
     def to_json_dict(self) -> dict[str, Any]:
         return {

@@ -239,8 +239,9 @@ class ReAE(nn.Module):
     def __init__(self, cfg: ReAEConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.encoder = build_encoder(cfg.encoder_width, cfg.latent_channels)
-        self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width, cfg.lq_skip_channels)
+        if self.has_latent_path:
+            self.encoder = build_encoder(cfg.encoder_width, cfg.latent_channels)
+            self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width, cfg.lq_skip_channels)
         if cfg.lq_skip_channels:
             width = cfg.lq_skip_channels
             layers: list[nn.Module] = [conv(12, width), nn.ReLU()]
@@ -249,6 +250,11 @@ class ReAE(nn.Module):
             self.lq_skip = nn.Sequential(*layers)
         if cfg.detail_width:
             self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid, cfg.detail_recurrent)
+
+    @property
+    def has_latent_path(self) -> bool:
+        """False when only the detail branch is built (``latent_channels`` 0)."""
+        return self.cfg.latent_channels > 0
 
     @property
     def needs_lq(self) -> bool:
@@ -271,9 +277,12 @@ class ReAE(nn.Module):
         """
         if latents is None and not self.cfg.residual:
             raise ValueError("only a residual ReAE decodes without latents")
+        if latents is not None and not self.has_latent_path:
+            raise ValueError("this ReAE has no decoder: it only adds the detail branch's correction")
         b = (latents if latents is not None else lq_frames).shape[0]
         skip_at, skip, lq, mask, detail = None, None, None, None, None
-        dtype = next(self.decoder.parameters()).dtype  # the convolutions' precision; the residual base keeps the input's
+        convs = self.decoder if self.has_latent_path else self.detail
+        dtype = next(convs.parameters()).dtype  # the convolutions' precision; the residual base keeps the input's
         if self.needs_lq:
             if lq_frames is None:
                 raise ValueError("this ReAE needs the aligned LQ frames to decode")

@@ -169,6 +169,8 @@ class SwiftVR(nn.Module):
         so inference skips the path with bit-identical output. Never while gradients
         are on: training needs the path.
         """
+        if not self.reae.has_latent_path:
+            return True
         if not self.cfg.reae.residual or torch.is_grad_enabled():
             return False
         last = self.reae.decoder[-1]
@@ -203,7 +205,7 @@ class SwiftVR(nn.Module):
         clip_len: int,
         overlap: int = 0,
         mask: torch.Tensor | None = None,
-        strength: float = 1.0,
+        strength: float | None = None,
     ) -> tuple[torch.Tensor, RestoreState]:
         """Restore one chunk of LQ frames.
 
@@ -215,12 +217,14 @@ class SwiftVR(nn.Module):
         fill; only models with a detail branch use it (inpainting). Give one for
         every chunk of a video or for none.
         strength: how much of the model's correction to the upscaled input is applied
-        (0: the upscaled input itself, 1: the model, up to 2: the correction doubled).
+        (0: the upscaled input itself, 1: the model, up to 2: the correction doubled;
+        None: ``default_strength``).
         Returns frames [T', 3, H, W] in [0, 1] in video order; over a whole
         video the outputs add up to exactly the input frames, output frame i
         restoring input frame i (the decoder runs 3 frames behind).
         """
         n = clip_len // 4
+        strength = self.default_strength if strength is None else strength
         batched = frames.dim() == 5
         device = self.device
         # Residual models keep the prepared input in float32 (it is the base the decoder's

@@ -47,7 +47,7 @@ class ChunkRestorer:
         with torch.inference_mode():
             if mask is not None:
                 frames = fill_masked(frames, mask.to(frames.device))
+            extra = {} if self.strength is None else {"strength": self.strength}  # None: the model's default
             return self.model.restore_chunk(
-                frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap, mask=mask,
-                strength=self.model.default_strength if self.strength is None else self.strength,
+                frames, kind, state, size=self.out_size, clip_len=self.clip_len, overlap=self.overlap, mask=mask, **extra
             )

@@ -390,3 +390,23 @@ def validation_clips(
             clip = frames[:, :, top : top + height, left : left + width].float() / 255.0
             clips.append((f"video_{source.name}", clip))
     return clips
+
+
+def real_validation_clips(
+    data_dir: str | Path, clip_len: int = VIDEO_VAL_TAIL, max_size: tuple[int, int] = (384, 288)
+) -> list[tuple[str, torch.Tensor]]:
+    """The held-out real footage: the last ``clip_len`` frames of every video (never seen in
+    training), centre-cropped to at most ``max_size=(W, H)`` (multiples of 8), as
+    ``(name, [T, 3, H, W])`` in [0, 1]. Real frames are soft where the camera moved or
+    defocused, which synthetic pans over photos never are: what a shipped model is judged on."""
+    _, val = make_split(data_dir)
+    store = FrameStore()
+    clips: list[tuple[str, torch.Tensor]] = []
+    for source in val:
+        if not isinstance(source, VideoSource):
+            continue
+        width, height = (min(m, s) // 8 * 8 for m, s in zip(max_size, (source.width, source.height)))
+        top, left = (source.height - height) // 2, (source.width - width) // 2
+        frames = store.video(source.path)[source.start : source.start + clip_len]
+        clips.append((source.name, frames[:, :, top : top + height, left : left + width].float() / 255.0))
+    return clips

@@ -266,9 +266,10 @@ def init_relu_stack(stack: torch.nn.Sequential) -> None:
 
 def init_for_restoration(model: SwiftVR) -> None:
     """Start as the identity on top of the upscaled input: never worse than interpolation at step 0."""
-    last = model.reae.decoder[-1]
-    torch.nn.init.zeros_(last.weight)
-    torch.nn.init.zeros_(last.bias)
+    if model.reae.has_latent_path:
+        last = model.reae.decoder[-1]
+        torch.nn.init.zeros_(last.weight)
+        torch.nn.init.zeros_(last.bias)
     if model.cfg.reae.detail_width:
         init_relu_stack(model.reae.detail.body)
     if model.transformer is not None:

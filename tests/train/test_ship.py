@@ -1,0 +1,50 @@
+"""Shipping a detail-only run: the silent latent path is left out, the function kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from swiftvr_cli.model.loading import load_embedded
+from swiftvr_cli.pipeline.inmemory import restore_tensor
+from swiftvr_cli.train.ship import drop_silent_latent_path, ship
+
+SHIPPED = Path(__file__).resolve().parents[2] / "weights" / "swiftvr-tiny.json"
+
+
+def test_dropping_the_silent_latent_path_keeps_the_output(tmp_path, one_torch_thread):
+    full = load_embedded(SHIPPED)
+    with torch.no_grad():
+        assert full.cfg.has_latent_path and full.latent_path_silent()
+    slim = drop_silent_latent_path(full)
+    assert not slim.cfg.has_latent_path and slim.transformer is None
+    assert not hasattr(slim.reae, "encoder") and not hasattr(slim.reae, "decoder")
+    assert sum(p.numel() for p in slim.parameters()) < sum(p.numel() for p in full.parameters()) / 3
+    clip = torch.rand(9, 3, 16, 24, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(restore_tensor(slim, clip, 4, clip_len=4), restore_tensor(full, clip, 4, clip_len=4), atol=1e-6, rtol=0)
+
+
+def test_a_live_latent_path_is_kept():
+    model = load_embedded(SHIPPED)
+    with torch.no_grad():
+        model.reae.decoder[-1].bias.fill_(0.01)
+    assert drop_silent_latent_path(model) is model
+
+
+def test_ship_writes_the_slim_model_and_its_strength(tmp_path, one_torch_thread):
+    run = tmp_path / "run"
+    run.mkdir()
+    for suffix in (".json", ".safetensors"):
+        (run / f"best{suffix}").write_bytes(SHIPPED.with_suffix(suffix).read_bytes())
+    target = tmp_path / "out" / "m.json"
+    target.parent.mkdir()
+    ship(run, target, strength=0.75)
+    meta = json.loads(target.read_text())
+    assert meta["config"]["reae"]["latent_channels"] == 0 and meta["config"]["use_dit"] is False
+    assert meta["inference"]["strength"] == 0.75
+    assert "training" in meta
+    shipped = load_embedded(target)
+    assert shipped.default_strength == 0.75 and not shipped.cfg.has_latent_path
+    assert target.with_suffix(".safetensors").stat().st_size < SHIPPED.with_suffix(".safetensors").stat().st_size / 3
