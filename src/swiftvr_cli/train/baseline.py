@@ -20,9 +20,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import ClipSampler, make_split, validation_clips
+from .data import REAL_MOTION, ClipSampler, SamplerConfig, make_split, validation_clips
 from .degrade import degrade_clip, degrade_fixed
-from .trainer import draw_degradation, init_relu_stack
+from .trainer import SR_MIX, draw_sr_degradation, init_relu_stack
 
 
 class ResidualSRCNN(nn.Module):
@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--patch", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--mix", default="real", choices=sorted(SR_MIX), help="the SR training mix (as ours: `mix` in the trainer's config)")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -77,13 +78,14 @@ def main() -> None:
     generator = torch.Generator().manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     train_sources, _ = make_split(args.data_dir)
-    sampler = ClipSampler(train_sources, 1, args.patch, args.seed)
+    sampling = SamplerConfig(motion=REAL_MOTION) if args.mix == "real" else SamplerConfig()
+    sampler = ClipSampler(train_sources, 1, args.patch, args.seed, sampling)
     clips = validation_clips(args.data_dir, clip_len=12)
     deadline = time.monotonic() + 60 * args.minutes
     step, history = 0, []
     while time.monotonic() < deadline:
         hq = torch.cat([sampler.sample(generator) for _ in range(args.batch)])  # [N, 3, P, P]
-        lq = torch.cat([degrade_clip(f[None], draw_degradation(4, generator), generator) for f in hq])  # ours' mix
+        lq = torch.cat([degrade_clip(f[None], draw_sr_degradation(4, generator, args.mix), generator) for f in hq])  # ours' mix
         loss = F.mse_loss(model(lq), hq)  # the same loss as ours (see trainer.clip_loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()

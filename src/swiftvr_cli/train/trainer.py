@@ -92,6 +92,14 @@ def downscale_degradation(scale: int) -> DegradeConfig:
 SR_MIX: dict[str, tuple[float, float, float]] = {"default": (0.0, 0.35, 0.45), "real": (0.6, 0.0, 0.3)}
 
 
+def draw_sr_degradation(scale: int, g: torch.Generator, mix: str = "real") -> DegradeConfig:
+    """One draw from a named SR training mix (``SR_MIX``)."""
+    downscale, clean, light = SR_MIX[mix]
+    if float(torch.rand((), generator=g)) < downscale:
+        return downscale_degradation(scale)
+    return draw_degradation(scale, g, clean / (1 - downscale), light / (1 - downscale))
+
+
 def draw_degradation(scale: int, g: torch.Generator, clean_prob: float = 0.35, light_prob: float = 0.45) -> DegradeConfig:
     """The training mix: clean sources, everyday damage, or the full second-order model."""
     u = float(torch.rand((), generator=g))
@@ -456,11 +464,7 @@ class Trainer:
     def _degradation(self, scale: int) -> DegradeConfig:
         if self.cfg.mix == "default":
             return draw_degradation(scale, self.generator, self.cfg.clean_prob, self.cfg.light_prob)
-        downscale, clean, light = SR_MIX[self.cfg.mix]
-        u = float(torch.rand((), generator=self.generator))
-        if u < downscale:
-            return downscale_degradation(scale)
-        return draw_degradation(scale, self.generator, clean / (1 - downscale), light / (1 - downscale))
+        return draw_sr_degradation(scale, self.generator, self.cfg.mix)
 
     def train_step(self) -> float:
         hq, lq, size, mask = self._next_batch()
