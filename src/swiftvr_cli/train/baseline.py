@@ -78,7 +78,7 @@ def main() -> None:
     generator = torch.Generator().manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     train_sources, _ = make_split(args.data_dir)
-    sampling = SamplerConfig(motion=REAL_MOTION) if args.mix == "real" else SamplerConfig()
+    sampling = SamplerConfig(motion=REAL_MOTION) if args.mix.startswith("real") else SamplerConfig()
     sampler = ClipSampler(train_sources, 1, args.patch, args.seed, sampling)
     clips = validation_clips(args.data_dir, clip_len=12)
     # CPU time, not wall-clock time: on a shared machine the budget stays the same

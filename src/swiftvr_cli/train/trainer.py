@@ -89,7 +89,11 @@ def downscale_degradation(scale: int) -> DegradeConfig:
 # SR training mixes: name -> (share of plain downscales, of clean bicubic sources, of everyday
 # damage); the rest is the full second-order model. "real" follows real footage, whose common
 # case is a plain downscale, often of a soft (moving, defocused) frame.
-SR_MIX: dict[str, tuple[float, float, float]] = {"default": (0.0, 0.35, 0.45), "real": (0.6, 0.0, 0.3)}
+SR_MIX: dict[str, tuple[float, float, float]] = {
+    "default": (0.0, 0.35, 0.45),
+    "real": (0.6, 0.0, 0.3),
+    "real-downscale": (0.8, 0.0, 0.15),  # "real" with fewer blurred inputs: less sharpening of soft frames
+}
 
 
 def draw_sr_degradation(scale: int, g: torch.Generator, mix: str = "real") -> DegradeConfig:
@@ -175,7 +179,7 @@ class TrainConfig:
     @property
     def validation_tasks(self) -> tuple[str, ...]:
         if not self.tasks:
-            return SR_REAL_VALIDATION_TASKS if self.mix == "real" else SR_VALIDATION_TASKS
+            return SR_REAL_VALIDATION_TASKS if self.mix.startswith("real") else SR_VALIDATION_TASKS
         return tuple(dict.fromkeys("crf35" if task in CLEAN_UP_MIX else task for task in self.tasks))  # clean-up is measured on CRF 35
 
 
@@ -374,7 +378,7 @@ class Trainer:
         train_sources, _ = make_split(cfg.data_dir)
         if cfg.mix not in SR_MIX:
             raise ValueError(f"unknown mix {cfg.mix!r}; choose from {', '.join(SR_MIX)}")
-        sampling = SamplerConfig(motion=REAL_MOTION) if cfg.mix == "real" else SamplerConfig()
+        sampling = SamplerConfig(motion=REAL_MOTION) if cfg.mix.startswith("real") else SamplerConfig()
         self.sampler = ClipSampler(train_sources, cfg.clip_len, cfg.patch, cfg.seed, sampling)
         self.step = 0
         self.history: list[dict] = []
