@@ -480,6 +480,7 @@ def batch(
     out_dir: Annotated[str, typer.Argument(help="Output folder; mirrors IN_DIR's structure and holds .swiftvr/manifest.jsonl.")],
     glob: Annotated[str, typer.Option(help="Comma-separated file-name patterns (case-insensitive).", rich_help_panel=BATCH)] = DEFAULT_GLOB,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Walk sub-folders too (mirrored under OUT_DIR).", rich_help_panel=BATCH)] = False,
+    follow_links: Annotated[bool, typer.Option("--follow-links", help="Also restore inputs that are links to files outside IN_DIR (skipped with a note by default).", rich_help_panel=BATCH)] = False,
     suffix: Annotated[str, typer.Option(help="Added to each output's name, e.g. _x4.", rich_help_panel=BATCH)] = "",
     ext: Annotated[Optional[str], typer.Option(help="Output container extension, e.g. mkv (default: the input's).", rich_help_panel=BATCH)] = None,
     shard: Annotated[Optional[str], typer.Option(help="i/n: only the inputs of shard i (0-based) of n, e.g. $SLURM_ARRAY_TASK_ID/4.", rich_help_panel=BATCH)] = None,
@@ -546,7 +547,7 @@ def batch(
             if threads:
                 torch.set_num_threads(threads)
         request = BatchRequest(
-            in_dir=in_dir, out_dir=out_dir, patterns=patterns, recursive=recursive, suffix=suffix, ext=ext,
+            in_dir=in_dir, out_dir=out_dir, patterns=patterns, recursive=recursive, follow_links=follow_links, suffix=suffix, ext=ext,
             shard=shard_spec, retry_failed=retry_failed, engine=engine.value,
             settings=RestoreSettings(scale=scale, clip_len=chunk, overlap=overlap, overwrite=True, strength=strength,
                                      encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt)),
@@ -562,6 +563,7 @@ def batch(
         try:
             outcomes, seconds = run_batch(
                 request, on_outcome=on_outcome, log=lambda line: None if quiet else err.print(line, highlight=False),
+                warn=lambda line: err.print(f"note: {line}", highlight=False, markup=False, soft_wrap=True),
                 progress=lambda label: FrameProgress(enabled=not quiet, label=label),
             )
         except ValueError as exc:

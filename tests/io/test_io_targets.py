@@ -33,5 +33,5 @@ def test_only_png_sequences(cfr_mp4, tmp_path):
 
 
 def test_temp_name_keeps_extension(tmp_path):
-    temp = temp_file_for(str(tmp_path / "movie.mkv"))
+    temp = temp_file_for(str(tmp_path / "movie.mkv")).path
     assert temp.startswith(str(tmp_path / ".movie.swiftvr-tmp")) and temp.endswith(".mkv")

@@ -25,7 +25,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..io.targets import TEMP_MARK
+from ..io.safe_paths import ensure_own_dir, remove_own_file
+from ..io.targets import is_temp_of
 from .discover import Job
 from .failures import INPUT
 from .fingerprint import FileStat, settings_hash, sha256_of, stat_of
@@ -63,27 +64,20 @@ class Claim:
 
 
 def segment_dir(out_dir: str, rel: str) -> str:
-    return os.path.join(state_dir(out_dir), "segments", hashlib.sha1(rel.encode("utf-8")).hexdigest()[:20])
+    return os.path.join(state_dir(out_dir), "segments", hashlib.sha1(os.fsencode(rel)).hexdigest()[:20])
 
 
 def remove_stale_temps(target: str) -> list[str]:
-    """Delete temporary files a killed writer left beside ``target`` (call only while holding its lock)."""
+    """Delete temporary files a killed writer left beside ``target`` (call only while holding its lock).
+
+    Only plain files of ours with our temporary names go; a link or another user's file is left alone.
+    """
     folder, name = os.path.split(target)
-    stem, ext = os.path.splitext(name)
-    prefix = f".{stem}{TEMP_MARK}-"
-    removed = []
     try:
         names = os.listdir(folder)
     except FileNotFoundError:
-        return removed
-    for entry in names:
-        if entry.startswith(prefix) and entry.endswith(ext):
-            try:
-                os.remove(os.path.join(folder, entry))
-                removed.append(entry)
-            except FileNotFoundError:
-                pass
-    return removed
+        return []
+    return [entry for entry in names if is_temp_of(entry, name) and remove_own_file(os.path.join(folder, entry))]
 
 
 def same_input(entry: dict[str, Any], stat: FileStat, source: str) -> tuple[bool, str | None]:
@@ -113,7 +107,7 @@ class Claims:
         self.retry_failed = retry_failed
         self.engine = engine
         self.manifest = Manifest(out_dir)
-        self.state_dir = state_dir(out_dir)
+        self.state_dir = ensure_own_dir(state_dir(out_dir))  # a planted link or someone else's folder: refused (exit 4)
         self.manifest.refresh()
 
     def claim(self, job: Job) -> Claim | Outcome:

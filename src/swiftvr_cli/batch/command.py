@@ -27,6 +27,7 @@ class BatchRequest:
     settings: RestoreSettings
     spec: WorkerSpec
     recursive: bool = False
+    follow_links: bool = False
     suffix: str = ""
     ext: str | None = None
     shard: Shard | None = None
@@ -77,11 +78,17 @@ def run_batch(
     on_outcome: Callable[[Outcome], None] = lambda outcome: None,
     progress: Callable | None = None,
     log: Callable[[str], None] = lambda line: None,
+    warn: Callable[[str], None] = lambda line: None,
 ) -> tuple[list[Outcome], float]:
-    """Restore what is left to do; returns every input's outcome and the wall time."""
+    """Restore what is left to do; returns every input's outcome and the wall time.
+
+    ``log`` gets progress remarks, ``warn`` what a user must see even with --quiet (skipped inputs)."""
     start = time.perf_counter()
     check_folders(request.in_dir, request.out_dir)
-    jobs = discover(request.in_dir, request.out_dir, request.patterns, request.recursive, request.suffix, request.ext)
+    jobs = discover(
+        request.in_dir, request.out_dir, request.patterns, request.recursive, request.suffix, request.ext,
+        follow_links=request.follow_links, on_skip=warn,
+    )  # fmt: skip
     if request.shard is not None:
         jobs = [j for j in jobs if request.shard.owns(j.rel)]
     claims = Claims(request.out_dir, output_settings(request), request.retry_failed, request.engine)

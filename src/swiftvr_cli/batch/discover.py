@@ -4,6 +4,9 @@ Outputs mirror the input tree under OUT_DIR and keep their names (plus an
 optional suffix and container extension). Hidden files and folders (our
 temporary files and the ``.swiftvr`` state folder among them) and the
 output tree itself (when it lies inside the input tree) are never inputs.
+A link to a file outside IN_DIR is skipped unless links are followed on
+purpose: a planted link must not make a cron job read (and publish the
+restored copy of) a file the input folder's owners cannot see.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 DEFAULT_GLOB = "*.mp4,*.mkv,*.mov,*.avi,*.webm,*.m4v,*.mpg,*.mpeg,*.ts,*.mts,*.m2ts,*.wmv,*.flv,*.y4m"
 
@@ -59,7 +63,10 @@ def _walk(root: Path, recursive: bool, skip: Path) -> list[Path]:
     return found
 
 
-def discover(in_dir: str, out_dir: str, patterns: list[str], recursive: bool = False, suffix: str = "", ext: str | None = None) -> list[Job]:
+def discover(
+    in_dir: str, out_dir: str, patterns: list[str], recursive: bool = False, suffix: str = "", ext: str | None = None,
+    follow_links: bool = False, on_skip: Callable[[str], None] = lambda note: None,
+) -> list[Job]:
     """Matching files under ``in_dir`` sorted by relative path, each with its output under ``out_dir``."""
     root, out_root = Path(in_dir).resolve(), Path(out_dir).resolve()
     jobs: list[Job] = []
@@ -68,6 +75,9 @@ def discover(in_dir: str, out_dir: str, patterns: list[str], recursive: bool = F
         if not _matches(path.name, patterns) or not path.is_file():
             continue
         rel = path.relative_to(root).as_posix()
+        if not follow_links and path.is_symlink() and not _inside(path.resolve(), root):
+            on_skip(f"skipped {rel}: a link to a file outside the input folder (add --follow-links to restore it)")
+            continue
         rel_out = output_rel(rel, suffix, ext)
         jobs.append(Job(rel, str(path), rel_out, str(out_root / rel_out)))
     jobs.sort(key=lambda j: j.rel)

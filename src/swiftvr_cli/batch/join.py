@@ -17,6 +17,7 @@ import av
 from ..io import OutputError, VideoInfo
 from ..io.errors import describe_av_error
 from ..io.sidestreams import SideStreams
+from ..io.safe_paths import OwnFile, move_into_place, remove_own_file
 from ..io.targets import temp_file_for
 
 
@@ -33,9 +34,12 @@ def join_segments(parts: Sequence[str], source: VideoInfo, target: str, *, copy_
     if len(headers) != 1:
         raise OutputError(f"cannot join the segments of {target!r}: their codec headers differ")
     notes: list[str] = []
-    temp = temp_file_for(target)
     try:
-        with av.open(parts[0]) as first, av.open(temp, "w") as output:
+        temp = temp_file_for(target)
+    except OSError as error:
+        raise OutputError(f"cannot write {target!r}: {describe_av_error(error)}") from None
+    try:
+        with av.open(parts[0]) as first, av.open(temp.path, "w") as output:
             template = first.streams.video[0]
             stream = output.add_stream_from_template(template)
             stream.time_base = stream.codec_context.time_base = source.time_base
@@ -49,7 +53,10 @@ def join_segments(parts: Sequence[str], source: VideoInfo, target: str, *, copy_
                 _copy_video(part, output, stream, side)
             if side is not None:
                 side.finish()
-        os.replace(temp, target)
+        move_into_place(temp, target)
+    except OutputError:
+        _remove(temp)
+        raise
     except (av.FFmpegError, OSError, ValueError) as error:
         _remove(temp)
         raise OutputError(f"cannot join the segments into {target!r}: {describe_av_error(error)}") from None
@@ -72,8 +79,6 @@ def _copy_video(part: str, output: av.container.OutputContainer, stream: av.vide
             output.mux(packet)
 
 
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
+def _remove(temp: OwnFile) -> None:
+    if temp.intact():
+        remove_own_file(temp.path)

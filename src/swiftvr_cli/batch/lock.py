@@ -14,9 +14,11 @@ import json
 import os
 import socket
 
+from ..io.safe_paths import ensure_own_dir, open_own_file
+
 
 def lock_path(state_dir: str, rel: str) -> str:
-    name = hashlib.sha1(rel.encode("utf-8")).hexdigest()[:20]
+    name = hashlib.sha1(os.fsencode(rel)).hexdigest()[:20]  # os.fsencode: any name the filesystem allows
     return os.path.join(state_dir, "locks", f"{name}.lock")
 
 
@@ -30,8 +32,8 @@ class VideoLock:
     @classmethod
     def try_acquire(cls, path: str, owner: str = "") -> "VideoLock | None":
         """The lock, or None when another process holds it."""
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        ensure_own_dir(os.path.dirname(path))
+        fd = open_own_file(path, os.O_RDWR | os.O_CREAT)  # never through a planted link
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -40,7 +42,7 @@ class VideoLock:
         except BaseException:
             os.close(fd)
             raise
-        note = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "input": owner}) + "\n"
+        note = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "input": owner}, default=str) + "\n"
         os.ftruncate(fd, 0)
         os.pwrite(fd, note.encode(), 0)  # who holds it, for people looking at a stuck batch
         return cls(fd, path)

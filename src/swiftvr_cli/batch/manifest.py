@@ -16,6 +16,8 @@ import socket
 import time
 from typing import Any
 
+from ..io.safe_paths import ensure_own_dir, open_own_file
+
 STATE_DIR = ".swiftvr"
 MANIFEST_NAME = "manifest.jsonl"
 
@@ -41,7 +43,7 @@ class Manifest:
     def refresh(self) -> None:
         """Read the complete lines appended since the last refresh."""
         try:
-            with open(self.path, "rb") as f:
+            with os.fdopen(open_own_file(self.path, os.O_RDONLY), "rb") as f:
                 f.seek(self._offset)
                 data = f.read()
         except FileNotFoundError:
@@ -67,8 +69,8 @@ class Manifest:
         """Stamp and append one line; returns the stamped entry."""
         entry = {**entry, "timestamp": now_iso(), "host": socket.gethostname(), "pid": os.getpid()}
         line = json.dumps(entry, sort_keys=True, default=str).encode() + b"\n"
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        ensure_own_dir(os.path.dirname(self.path))
+        fd = open_own_file(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)  # never through a planted link
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size

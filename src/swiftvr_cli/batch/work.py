@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from ..io import VideoInfo, probe
+from ..io.safe_paths import ensure_own_dir
 from .claims import Claim, Claims, Outcome, segment_dir
 from .failures import INTERNAL, OUTPUT, describe_failure
 from .join import join_segments
@@ -74,7 +75,7 @@ def plan_video(claim: Claim, out_dir: str, clip_len: int, segment_seconds: float
         segments = plan_segments(times, length, clip_len, warmup)
         if len(segments) > 1:
             folder = segment_dir(out_dir, job.rel)
-            os.makedirs(folder, exist_ok=True)
+            ensure_own_dir(folder)
             tasks, parts = [], []
             pts = times.pts
             for s in segments:

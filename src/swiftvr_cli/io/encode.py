@@ -18,6 +18,7 @@ from .errors import OutputError, describe_av_error
 from .image_sink import ImageSink
 from .options import EncodeOptions
 from .probe import VideoInfo
+from .safe_paths import OwnFile, move_into_place, remove_own_file
 from .stdio import PipeWriter
 from .targets import Target, classify, temp_file_for, validate
 from .video_sink import Y4M, ContainerSink
@@ -52,7 +53,7 @@ class VideoWriter:
         self.target: Target = classify(target)
         validate(self.target, source, overwrite)
         self._overwrite = overwrite
-        self._temp: str | None = None
+        self._temp: OwnFile | None = None
         self._done = False
         self._sink = self._open(source)
 
@@ -67,10 +68,13 @@ class VideoWriter:
         if kind == "stdout":
             pipe = PipeWriter(sys.stdout.buffer)
             return ContainerSink(pipe, label="stdout", container_format=opts.container_format or Y4M, **common)
-        self._temp = temp_file_for(self.target.path)
+        try:
+            self._temp = temp_file_for(self.target.path)
+        except OSError as error:
+            raise OutputError(f"cannot write {self.target.path!r}: {describe_av_error(error)}") from None
         try:
             label = repr(self.target.path)
-            return ContainerSink(self._temp, label=label, container_format=opts.container_format, **common)
+            return ContainerSink(self._temp.path, label=label, container_format=opts.container_format, **common)
         except BaseException:
             self._remove_temp()
             raise
@@ -140,7 +144,10 @@ class VideoWriter:
             self._remove_temp()
             raise OutputError(f"cannot write {final!r}: it appeared while we were encoding; not replacing it")
         try:
-            os.replace(self._temp, final)
+            move_into_place(self._temp, final)
+        except OutputError:
+            self._remove_temp()
+            raise
         except OSError as error:
             self._remove_temp()
             raise OutputError(f"cannot move the output into {final!r}: {describe_av_error(error)}") from None
@@ -156,10 +163,8 @@ class VideoWriter:
 
     def _remove_temp(self) -> None:
         if self._temp is not None:
-            try:
-                os.remove(self._temp)
-            except FileNotFoundError:
-                pass
+            if self._temp.intact():
+                remove_own_file(self._temp.path)
             self._temp = None
 
     def __enter__(self) -> "VideoWriter":

@@ -43,9 +43,8 @@ class ImageSink:
         self.width, self.height = width, height
         self.frames_written = 0
         self._names: list[str] = []
-        self._temp = temp_dir_for(target.path)
         try:
-            os.makedirs(self._temp)
+            self._temp = temp_dir_for(target.path)
         except OSError as error:
             raise OutputError(f"cannot create a folder next to {target.path!r}: {describe_av_error(error)}") from None
         self._encoder = av.CodecContext.create("png", "w")

@@ -19,6 +19,7 @@ from .errors import OutputError, describe_av_error
 from .options import EncodeOptions
 from .probe import VideoInfo
 from .sidestreams import SideStreams
+from .safe_paths import move_into_place, remove_own_file
 from .targets import temp_file_for
 
 
@@ -54,13 +55,16 @@ def join_segments(
         raise OutputError(f"cannot write {target!r}: no segments to join")
     if os.path.exists(target) and not overwrite:
         raise OutputError(f"cannot write {target!r}: it appeared while we were encoding; not replacing it")
-    temp = temp_file_for(target)
     try:
-        frames = _join(segments, temp, source, options, notes)
-        os.replace(temp, target)
+        temp = temp_file_for(target)
+    except OSError as error:
+        raise OutputError(f"cannot write {target!r}: {describe_av_error(error)}") from None
+    try:
+        frames = _join(segments, temp.path, source, options, notes)
+        move_into_place(temp, target)
     except BaseException as error:
-        if os.path.exists(temp):
-            os.remove(temp)
+        if temp.intact():
+            remove_own_file(temp.path)
         if isinstance(error, (av.FFmpegError, OSError)):
             raise OutputError(f"cannot join the resumed segments into {target!r}: {describe_av_error(error)}") from None
         raise

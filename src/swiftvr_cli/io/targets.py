@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from . import imageseq
 from .errors import OutputError, describe_av_error
 from .probe import VideoInfo
+from .safe_paths import TEMP_RANDOM, OwnFile, create_new_dir, create_new_file, fit_name, remove_own_file
 
 STDOUT = "-"
 TEMP_MARK = ".swiftvr-tmp"
@@ -62,11 +63,8 @@ def _check_parent(path: str) -> None:
         raise OutputError(f"cannot write {path!r}: folder {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {path!r}: folder {parent!r} is not writable")
-    probe = os.path.join(parent, f".swiftvr-write-test-{os.getpid()}")
     try:  # access() says yes to root everywhere; only creating a file proves it (read-only mounts, /proc)
-        with open(probe, "wb"):
-            pass
-        os.remove(probe)
+        remove_own_file(create_new_file(parent, ".swiftvr-write-test-").path)
     except OSError as error:
         raise OutputError(f"cannot write {path!r}: folder {parent!r} is not writable ({describe_av_error(error)})") from None
 
@@ -104,16 +102,29 @@ def validate(target: Target, source: VideoInfo, overwrite: bool) -> None:
         )
 
 
-def temp_file_for(path: str) -> str:
-    """Hidden sibling that keeps the extension, so FFmpeg still guesses the muxer."""
+def temp_prefix(name: str) -> str:
+    """Start of the temporary names for ``name`` (random letters and the extension follow)."""
+    return f".{os.path.splitext(name)[0]}{TEMP_MARK}-"
+
+
+def is_temp_of(entry: str, name: str) -> bool:
+    """Is the folder entry ``entry`` one of the temporary files ``temp_file_for`` makes for ``name``?"""
+    ext = os.path.splitext(name)[1]
+    prefix = fit_name(temp_prefix(name), len(os.fsencode(ext)) + TEMP_RANDOM)
+    middle = entry[len(prefix) : len(entry) - len(ext)] if entry.startswith(prefix) and entry.endswith(ext) else ""
+    return middle.isalnum() and middle.isascii()  # random hex now, a pid in older versions
+
+
+def temp_file_for(path: str) -> OwnFile:
+    """Create a hidden, unguessably named sibling that keeps the extension (FFmpeg guesses the muxer from it)."""
     folder, name = os.path.split(os.path.abspath(path))
-    stem, ext = os.path.splitext(name)
-    return os.path.join(folder, f".{stem}{TEMP_MARK}-{os.getpid()}{ext}")
+    return create_new_file(folder, temp_prefix(name), os.path.splitext(name)[1])
 
 
 def temp_dir_for(directory: str) -> str:
+    """Create a hidden, unguessably named sibling folder of ``directory``."""
     folder, name = os.path.split(os.path.abspath(directory))
-    return os.path.join(folder, f".{name}{TEMP_MARK}-{os.getpid()}")
+    return create_new_dir(folder, f".{name}{TEMP_MARK}-")
 
 
 def partial_path(path: str) -> str:

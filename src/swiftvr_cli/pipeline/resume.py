@@ -22,7 +22,7 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -30,6 +30,7 @@ import torch
 
 from ..io import EncodeOptions, OutputError, VideoInfo, VideoWriter
 from ..io.errors import describe_av_error
+from ..io.safe_paths import check_own_dir, create_new_file, ensure_own_dir, fit_name, open_own_file, remove_own_file
 from ..io.segments import join_segments
 from ..io.targets import classify, validate
 from ..model.state_file import load_state, save_state, snapshot
@@ -40,15 +41,33 @@ JOURNAL = "journal.json"
 VERSION = 1
 
 
+# What a run writes into the work folder (segments' own temporary files included); nothing else is ever deleted.
+_OUR_ENTRY = re.compile(r"(journal\.json(\.tmp\w*)?|seg-\d{5}\.\w+|state-\d{5}\.safetensors|\.seg-\d{5}\.swiftvr-tmp-\w+\.\w+)")
+
+
 def work_dir_for(target: str) -> str:
     folder, name = os.path.split(os.path.abspath(target))
-    return os.path.join(folder, f".{name}{WORK_SUFFIX}")
+    return os.path.join(folder, f".{fit_name(name, len(WORK_SUFFIX) + 1)}{WORK_SUFFIX}")
+
+
+def _remove_our_entries(folder: str, keep: set[str]) -> None:
+    for name in os.listdir(folder):
+        if name not in keep and _OUR_ENTRY.fullmatch(name):
+            remove_own_file(os.path.join(folder, name))
 
 
 def remove_work_dir(folder: str) -> None:
-    """Delete a work folder, and only ever one of ours (never a folder a user pointed us at)."""
-    if os.path.basename(folder).endswith(WORK_SUFFIX) and os.path.isdir(folder):
-        shutil.rmtree(folder, ignore_errors=True)
+    """Delete a work folder of ours: only the files swiftvr puts there, then the folder if that emptied it.
+
+    A link, another user's folder, or files someone else put inside are left alone.
+    """
+    try:
+        if not os.path.basename(folder).endswith(WORK_SUFFIX) or not check_own_dir(folder):
+            return
+        _remove_our_entries(folder, set())
+        os.rmdir(folder)
+    except OSError:  # NotOursError included: never ours to delete
+        pass
 
 
 def model_fingerprint(model: SwiftVR) -> str:
@@ -102,20 +121,26 @@ class CheckpointClock:
 
 def _read_journal(folder: str) -> dict | None:
     try:
-        with open(os.path.join(folder, JOURNAL)) as handle:
+        with os.fdopen(open_own_file(os.path.join(folder, JOURNAL), os.O_RDONLY)) as handle:
             journal = json.load(handle)
     except FileNotFoundError:
         return None
+    except OutputError:
+        raise
     except (OSError, ValueError):
         return {}  # unreadable: treated as a mismatch
     return journal if isinstance(journal, dict) else {}
 
 
 def _write_json(path: str, data: dict) -> None:
-    temp = f"{path}.tmp"
-    with open(temp, "w") as handle:
-        json.dump(data, handle, indent=1)
-    os.replace(temp, path)
+    temp = create_new_file(os.path.dirname(path), os.path.basename(path) + ".tmp").path
+    try:
+        with open(temp, "w") as handle:
+            json.dump(data, handle, indent=1)
+        os.replace(temp, path)
+    except BaseException:
+        remove_own_file(temp)
+        raise
 
 
 class ResumableOutput:
@@ -157,6 +182,7 @@ class ResumableOutput:
             raise OutputError(f"cannot use the resume folder {self.folder!r}: {describe_av_error(error)}") from None
 
     def _open(self, device: torch.device) -> Checkpoint | None:
+        check_own_dir(self.folder)  # a link or someone else's folder: refused, never cleaned
         journal = _read_journal(self.folder)
         if journal is not None and journal.get("fingerprint") != self._fingerprint:
             if not self.overwrite:
@@ -167,7 +193,7 @@ class ResumableOutput:
             remove_work_dir(self.folder)
             journal = None
         if journal is None or not journal.get("segments"):
-            os.makedirs(self.folder, exist_ok=True)
+            ensure_own_dir(self.folder)
             self.journal = {"version": VERSION, "fingerprint": self._fingerprint, "input": self.source.path,
                             "target": self.target, "frames_in": 0, "frames_out": 0, "segments": [], "state": None}  # fmt: skip
             self._clean()
@@ -182,10 +208,7 @@ class ResumableOutput:
 
     def _clean(self) -> None:
         """Remove what a killed run left half-written (anything the journal does not list)."""
-        keep = {JOURNAL, *self.journal["segments"], self.journal.get("state")}
-        for name in os.listdir(self.folder):
-            if name not in keep:
-                os.remove(os.path.join(self.folder, name))
+        _remove_our_entries(self.folder, {JOURNAL, *self.journal["segments"], self.journal.get("state")})
 
     @property
     def frames_written(self) -> int:
@@ -249,7 +272,12 @@ class ResumableOutput:
         if self._segment is not None:
             self._segment.abort()
             self._segment = None
-        if not self.journal["segments"]:
+        try:
+            saved = _read_journal(self.folder) or {}  # what is on disk, not what this run meant to save (disk full)
+        except OutputError:
+            saved = {}
+        if not saved.get("segments"):
             remove_work_dir(self.folder)  # nothing saved: leave no clutter
         else:
-            self.notes.append(f"progress saved in {self.folder!r}; run again with --resume to continue")
+            frames = saved.get("frames_out", 0)
+            self.notes.append(f"progress saved in {self.folder!r} ({frames} frames); run again with --resume to continue")

@@ -1,0 +1,181 @@
+"""Hostile or shared folders (issue 16): swiftvr never deletes, truncates or writes through a path it
+did not create, and one bad input never stops a batch.
+
+The "attacker" here is the same user planting links in a temporary folder: what matters is that
+swiftvr never follows them, whoever planted them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from swiftvr_cli.cli import app
+from swiftvr_cli.io import safe_paths
+from swiftvr_cli.io.safe_paths import NotOursError, create_new_file, ensure_own_dir, open_own_file
+from swiftvr_cli.io.targets import is_temp_of, temp_file_for
+from tests import media
+from tests.batch.helpers import batch, make_tree, manifest_lines, statuses
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def victim(tmp_path) -> Path:
+    """A folder of someone's precious files, outside everything swiftvr is told about."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("five years of work")
+    return folder
+
+
+@pytest.fixture
+def clip(tmp_path) -> Path:
+    path = tmp_path / "in" / "clip.mp4"
+    path.parent.mkdir()
+    media.make_video(path, frames=6, size=(32, 24))
+    return path
+
+
+def restore(src, out, weights, *args):
+    argv = ["restore", str(src), str(out), "--weights", weights, "--chunk", "8", "--scale", "2", "--quiet", *args]
+    return runner.invoke(app, argv)
+
+
+def one_error(result) -> str:
+    assert "Traceback" not in result.output, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def intact(victim: Path) -> bool:
+    return sorted(os.listdir(victim)) == ["thesis.tex"] and (victim / "thesis.tex").read_text() == "five years of work"
+
+
+# --- 1. the --resume folder ------------------------------------------------------------------------------
+
+
+def test_resume_refuses_a_linked_state_folder(clip, tmp_path, victim, fast_weights):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".out.mp4.swiftvr-resume").symlink_to(victim)
+    result = restore(clip, out / "out.mp4", fast_weights, "--resume")
+    assert result.exit_code == 4 and "symbolic link" in one_error(result)
+    assert intact(victim) and not (out / "out.mp4").exists()
+    overwrite = restore(clip, out / "out.mp4", fast_weights, "--resume", "--overwrite")
+    assert overwrite.exit_code == 4 and intact(victim)
+
+
+def test_resume_cleans_only_its_own_files(clip, tmp_path, fast_weights):
+    out = tmp_path / "out"
+    folder = out / ".out.mp4.swiftvr-resume"
+    folder.mkdir(parents=True)
+    (folder / "thesis.tex").write_text("not swiftvr's")
+    (folder / "seg-00007.mp4").write_bytes(b"half a segment a killed run left")
+    result = restore(clip, out / "out.mp4", fast_weights, "--resume")
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(folder)) == ["thesis.tex"]  # ours gone, the stranger's file kept (and the folder)
+
+
+# --- 2. batch state: locks and manifest -------------------------------------------------------------------
+
+
+def test_batch_never_writes_through_planted_links(tmp_path, victim, fast_weights):
+    tree = make_tree(tmp_path / "in", {"a.mp4": 5})
+    out = tmp_path / "out"
+    (out / ".swiftvr" / "locks").mkdir(parents=True)
+    from swiftvr_cli.batch.lock import lock_path
+
+    (Path(lock_path(str(out / ".swiftvr"), "a.mp4"))).symlink_to(victim / "thesis.tex")
+    (out / ".swiftvr" / "manifest.jsonl").symlink_to(victim / "notes.jsonl")
+    code, summary, stderr = batch(tree, out, fast_weights)
+    assert code == 4 and "symbolic link" in stderr and "Traceback" not in stderr
+    assert intact(victim)
+
+
+def test_batch_refuses_a_linked_state_folder(tmp_path, victim, fast_weights):
+    tree = make_tree(tmp_path / "in", {"a.mp4": 5})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".swiftvr").symlink_to(victim)
+    code, _, stderr = batch(tree, out, fast_weights)
+    assert code == 4 and "symbolic link" in stderr
+    assert intact(victim)
+
+
+# --- 3. temporary files: unguessable, created new, never through a link --------------------------------------
+
+
+def test_temp_file_is_new_and_unguessable(tmp_path, victim):
+    first, second = temp_file_for(str(tmp_path / "out.mp4")), temp_file_for(str(tmp_path / "out.mp4"))
+    assert first.path != second.path and str(os.getpid()) not in os.path.basename(first.path)
+    assert is_temp_of(os.path.basename(first.path), "out.mp4")
+    os.remove(first.path)
+    os.symlink(victim / "thesis.tex", first.path)  # planted where the first one was: never reused
+    assert not first.intact()
+    with pytest.raises(NotOursError, match="replaced while we wrote it"):
+        safe_paths.move_into_place(first, str(tmp_path / "out.mp4"))
+    assert intact(victim) and not (tmp_path / "out.mp4").exists()
+
+
+def test_restore_ignores_links_planted_at_the_old_predictable_names(clip, tmp_path, victim, fast_weights):
+    out = tmp_path / "out"
+    out.mkdir()
+    pid = os.getpid()
+    (out / f".swiftvr-write-test-{pid}").symlink_to(victim / "thesis.tex")
+    (out / f".out.swiftvr-tmp-{pid}.mp4").symlink_to(victim / "thesis.tex")
+    result = restore(clip, out / "out.mp4", fast_weights)
+    assert result.exit_code == 0, result.output
+    assert intact(victim)
+    assert not (out / "out.mp4").is_symlink() and (out / "out.mp4").stat().st_size > 1000
+
+
+def test_state_files_must_be_plain_files_of_ours(tmp_path, victim):
+    folder = ensure_own_dir(str(tmp_path / "state"))
+    os.symlink(victim / "thesis.tex", os.path.join(folder, "manifest.jsonl"))
+    with pytest.raises(NotOursError, match="symbolic link"):
+        open_own_file(os.path.join(folder, "manifest.jsonl"), os.O_RDWR | os.O_CREAT)
+    os.link(victim / "thesis.tex", os.path.join(folder, "hard.lock"))
+    with pytest.raises(NotOursError, match="hard links"):
+        open_own_file(os.path.join(folder, "hard.lock"), os.O_RDWR | os.O_CREAT)
+    os.chmod(folder, 0o777)
+    with pytest.raises(NotOursError, match="every user may write"):
+        ensure_own_dir(folder)
+    assert intact(victim)
+
+
+def test_someone_elses_state_folder_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    monkeypatch.setattr(safe_paths.os, "geteuid", lambda: os.stat(folder).st_uid + 1)  # as if another user ran us
+    with pytest.raises(NotOursError, match="belongs to another user"):
+        ensure_own_dir(str(folder))
+
+
+def test_temp_names_fit_long_file_names(tmp_path):
+    name = "é" * 120 + ".mp4"  # 244 bytes: a legal name that leaves no room for a suffix
+    temp = create_new_file(str(tmp_path), f".{name}.swiftvr-tmp-", ".mp4")
+    assert len(os.fsencode(os.path.basename(temp.path))) <= 255 and temp.path.endswith(".mp4")
+    os.path.basename(temp.path).encode("utf-8")  # cut at a character boundary
+
+
+def test_batch_skips_input_links_that_leave_the_input_folder(tmp_path, fast_weights):
+    tree = make_tree(tmp_path / "in", {"a.mp4": 5})
+    elsewhere = make_tree(tmp_path / "private", {"secret.mp4": 5})
+    (tree / "sub").mkdir()
+    (tree / "sub" / "secret.mp4").symlink_to(elsewhere / "secret.mp4")
+    (tree / "inside.mp4").symlink_to(tree / "a.mp4")
+    out = tmp_path / "out"
+    code, summary, stderr = batch(tree, out, fast_weights, "--recursive")
+    assert code == 0, stderr
+    assert statuses(summary) == {"a.mp4": "ok", "inside.mp4": "ok"}
+    assert "sub/secret.mp4" in " ".join(stderr.split()) and "--follow-links" in stderr
+    code, summary, _ = batch(tree, out, fast_weights, "--recursive", "--follow-links")
+    assert code == 0 and statuses(summary)["sub/secret.mp4"] == "ok"
+    assert [line["status"] for line in manifest_lines(out) if line["input"] == "sub/secret.mp4"] == ["running", "ok"]
+    json.dumps(summary)
