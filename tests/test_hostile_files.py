@@ -179,3 +179,30 @@ def test_batch_skips_input_links_that_leave_the_input_folder(tmp_path, fast_weig
     assert code == 0 and statuses(summary)["sub/secret.mp4"] == "ok"
     assert [line["status"] for line in manifest_lines(out) if line["input"] == "sub/secret.mp4"] == ["running", "ok"]
     json.dumps(summary)
+
+
+# --- 4. an input that cannot be read fails alone ----------------------------------------------------------
+
+
+def test_unreadable_input_fails_alone(tmp_path, fast_weights, monkeypatch):
+    import errno
+
+    from swiftvr_cli.batch import claims
+
+    tree = make_tree(tmp_path / "in", {"a.mp4": 5, "b.mp4": 5, "c.mp4": 5})
+    real = claims.sha256_of
+
+    def failing_disk(path):
+        if path.endswith("b.mp4"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path)
+
+    monkeypatch.setattr(claims, "sha256_of", failing_disk)
+    out = tmp_path / "out"
+    code, summary, stderr = batch(tree, out, fast_weights)
+    assert code == 7 and "Traceback" not in stderr
+    assert statuses(summary) == {"a.mp4": "ok", "b.mp4": "failed", "c.mp4": "ok"}
+    assert "Input/output error" in summary["items"][1]["error"]
+    assert [(line["status"], line.get("error_kind")) for line in manifest_lines(out) if line["input"] == "b.mp4"] == [("failed", "input")]
+    code, summary, _ = batch(tree, out, fast_weights)  # unchanged and unreadable: not retried every hour
+    assert code == 0 and statuses(summary)["b.mp4"] == "previously-failed"

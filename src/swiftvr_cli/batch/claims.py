@@ -80,13 +80,25 @@ def remove_stale_temps(target: str) -> list[str]:
     return [entry for entry in names if is_temp_of(entry, name) and remove_own_file(os.path.join(folder, entry))]
 
 
+class UnreadableInput(Exception):
+    """The input's bytes could not be read (only its stat could)."""
+
+
+def readable_sha256(source: str) -> str:
+    try:
+        return sha256_of(source)
+    except OSError as error:
+        raise UnreadableInput(f"cannot read {source!r}: {error.strerror or error}") from None
+
+
 def same_input(entry: dict[str, Any], stat: FileStat, source: str) -> tuple[bool, str | None]:
     """Is the input the file the entry describes? Returns (same, sha256 if it had to be computed)."""
-    if entry.get("size") == stat.size and entry.get("mtime_ns") == stat.mtime_ns and entry.get("sha256"):
-        return True, None
+    if entry.get("size") == stat.size and entry.get("mtime_ns") == stat.mtime_ns:
+        if entry.get("sha256") or entry.get("error_kind") == INPUT:  # an unreadable input has no sha256
+            return True, None
     if entry.get("size") != stat.size:
         return False, None
-    digest = sha256_of(source)
+    digest = readable_sha256(source)
     return digest == entry.get("sha256"), digest
 
 
@@ -130,6 +142,16 @@ class Claims:
         except OSError as error:
             lock.release()
             return Outcome(job.rel, job.rel_output, FAILED, error=f"cannot read {job.source!r}: {error.strerror}")
+        try:
+            return self._decide_readable(job, lock, entry, stat)
+        except UnreadableInput as error:  # permission denied, I/O error while hashing: this input fails, the batch goes on
+            message = str(error)
+            record = {"input": job.rel, "output": job.rel_output, "size": stat.size, "mtime_ns": stat.mtime_ns,
+                      "settings": self.settings, "settings_hash": self.settings_hash, "engine": self.engine}  # fmt: skip
+            self._close(Claim(job, lock, record), {"status": FAILED, "error": message, "error_kind": INPUT})
+            return Outcome(job.rel, job.rel_output, FAILED, error=message)
+
+    def _decide_readable(self, job: Job, lock: VideoLock, entry: dict[str, Any] | None, stat: FileStat) -> Claim | Outcome:
         digest = None
         if entry is not None and entry.get("settings_hash") == self.settings_hash and entry.get("output") == job.rel_output:
             same, digest = same_input(entry, stat, job.source)
@@ -144,7 +166,7 @@ class Claims:
         record = {
             "input": job.rel,
             "output": job.rel_output,
-            "sha256": digest if digest is not None else sha256_of(job.source),
+            "sha256": digest if digest is not None else readable_sha256(job.source),
             "size": stat.size,
             "mtime_ns": stat.mtime_ns,
             "settings": self.settings,
