@@ -206,3 +206,35 @@ def test_unreadable_input_fails_alone(tmp_path, fast_weights, monkeypatch):
     assert [(line["status"], line.get("error_kind")) for line in manifest_lines(out) if line["input"] == "b.mp4"] == [("failed", "input")]
     code, summary, _ = batch(tree, out, fast_weights)  # unchanged and unreadable: not retried every hour
     assert code == 0 and statuses(summary)["b.mp4"] == "previously-failed"
+
+
+# --- 5. any name the filesystem allows ---------------------------------------------------------------------
+
+ODD_NAMES = {
+    "latin1": os.fsdecode(b"caf\xe9.mp4"),  # not UTF-8
+    "percent-d": "50%d.mp4",  # not a frame pattern: a video's name
+    "percent": "100%.mp4",
+    "long": "x" * 247 + ".mp4",  # 251 bytes: no room for a temporary suffix
+}
+
+
+def test_batch_restores_odd_names(tmp_path, fast_weights):
+    tree = make_tree(tmp_path / "in", {"a.mp4": 5})
+    for name in ODD_NAMES.values():
+        os.link(tree / "a.mp4", os.path.join(tree, name))
+    out = tmp_path / "out"
+    code, summary, stderr = batch(tree, out, fast_weights)
+    assert code == 0, stderr
+    assert set(statuses(summary).values()) == {"ok"} and len(summary["items"]) == 5
+    for name in ODD_NAMES.values():
+        assert os.path.getsize(os.path.join(out, name)) > 1000
+    assert sorted(os.listdir(out)) == sorted([".swiftvr", "a.mp4", *ODD_NAMES.values()])
+    code, summary, _ = batch(tree, out, fast_weights)
+    assert code == 0 and set(statuses(summary).values()) == {"skipped"}
+
+
+def test_resume_with_a_long_name(clip, tmp_path, fast_weights):
+    target = tmp_path / ("y" * 247 + ".mp4")
+    result = restore(clip, target, fast_weights, "--resume")
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 1000 and sorted(os.listdir(tmp_path)) == sorted(["in", target.name])

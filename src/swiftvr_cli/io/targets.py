@@ -33,10 +33,14 @@ class Target:
 
 
 def classify(target: str) -> Target:
-    """Image folder if the path is a folder, ends with '/', has no extension, or is a pattern."""
+    """Image folder if the path is a folder, ends with '/', has no extension, or is an image-name pattern.
+
+    A video name that merely contains '%d' ('50%d.mp4') is a file: only image names are frame patterns.
+    """
     if target == STDOUT:
         return Target("stdout", STDOUT)
-    if imageseq.is_pattern(target):
+    ext = os.path.splitext(target)[1]
+    if imageseq.is_pattern(target) and (not ext or imageseq.is_image_file(target)):
         return Target("images", os.path.dirname(target) or ".", os.path.basename(target))
     if target.endswith(("/", os.sep)) or os.path.isdir(target):
         return Target("images", target.rstrip("/" + os.sep) or os.sep, imageseq.DEFAULT_OUTPUT_PATTERN)
