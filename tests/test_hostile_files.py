@@ -238,3 +238,50 @@ def test_resume_with_a_long_name(clip, tmp_path, fast_weights):
     result = restore(clip, target, fast_weights, "--resume")
     assert result.exit_code == 0, result.output
     assert target.stat().st_size > 1000 and sorted(os.listdir(tmp_path)) == sorted(["in", target.name])
+
+
+# --- 7. signals while stdin is stalled ------------------------------------------------------------------------
+
+Y4M_HEADER = b"YUV4MPEG2 W32 H24 F25:1 Ip A1:1 C420jpeg\n"
+Y4M_FRAME = b"FRAME\n" + bytes(32 * 24 * 3 // 2)
+
+
+def pipe_drained(fd: int) -> bool:
+    import array
+    import fcntl
+    import termios
+
+    waiting = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, waiting)
+    return waiting[0] == 0
+
+
+@pytest.mark.parametrize("sent, sig, code, word", [
+    (b"YUV4MPEG2 W32 H2", "SIGTERM", 143, "terminated"),  # inside the header: FFmpeg is waiting in its read
+    (b"YUV4MPEG2 W32 H2", "SIGINT", 130, "interrupted"),
+    (Y4M_HEADER + Y4M_FRAME * 2 + Y4M_FRAME[:500], "SIGTERM", 143, "terminated"),  # mid-frame, in the decoding thread
+], ids=["header-sigterm", "header-sigint", "frames-sigterm"])
+def test_signal_while_stdin_stalls(tmp_path, fast_weights, sent, sig, code, word):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = [sys.executable, "-m", "swiftvr_cli.cli", "restore", "-", str(tmp_path / "out.mp4"), "--weights", fast_weights,
+            "--chunk", "8", "--scale", "2", "--quiet", "--threads", "1"]  # fmt: skip
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parents[1])
+    try:
+        proc.stdin.write(sent)
+        proc.stdin.flush()
+        deadline = time.monotonic() + 120
+        while not pipe_drained(proc.stdin.fileno()):  # read: the signal handlers are in place
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, sig))
+        _, stderr = proc.communicate(timeout=30)  # the producer stays silent: before the fix, a hang
+    finally:
+        proc.kill()
+        proc.stdin.close()
+    text = stderr.decode()
+    assert proc.returncode == code, text
+    assert text.split() == [word] and not list(tmp_path.iterdir())

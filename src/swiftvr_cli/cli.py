@@ -145,8 +145,25 @@ def run_guarded(debug: bool, fn):
     """Run a command body; turn known failures into one line + exit code."""
     from .signals import sigterm_as_interrupt
 
-    with sigterm_as_interrupt():
-        return _run_guarded(debug, fn)
+    try:  # outside the guard too: a signal during its imports must not escape as a bare 130
+        with sigterm_as_interrupt():
+            return _run_guarded(debug, fn)
+    except KeyboardInterrupt as exc:
+        _stopped(exc)
+
+
+def _stopped(exc: KeyboardInterrupt) -> None:
+    """Ctrl-C or SIGTERM: one word, the notes on what was kept, 130 or 143."""
+    from .signals import Terminated
+
+    # The signal may have cut an import (of torch...) short: import nothing more here. Notes can
+    # only be attached once the safeguards module is loaded.
+    safeguards = sys.modules.get(f"{__package__}.pipeline.safeguards")
+    terminated = isinstance(exc, Terminated)
+    err.print("terminated" if terminated else "interrupted", highlight=False)
+    for note in getattr(exc, safeguards.NOTES_ATTR, []) if safeguards else []:
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
+    raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
 
 
 def _run_guarded(debug: bool, fn):
@@ -154,7 +171,6 @@ def _run_guarded(debug: bool, fn):
     from .model.loading import WeightsError
     from .pipeline.budget import MemoryBudgetError
     from .pipeline.safeguards import NOTES_ATTR
-    from .signals import Terminated
 
     try:
         return fn()
@@ -166,11 +182,7 @@ def _run_guarded(debug: bool, fn):
         quiet_broken_stdout()  # no "Exception ignored" noise from Python's exit-time flush
         raise typer.Exit(0)  # the reader went away (e.g. `| head`): nothing to report
     except KeyboardInterrupt as exc:
-        terminated = isinstance(exc, Terminated)
-        err.print("terminated" if terminated else "interrupted", highlight=False)
-        for note in getattr(exc, NOTES_ATTR, []):
-            err.print(f"note: {note}", highlight=False, soft_wrap=True)
-        raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
+        _stopped(exc)
     except Exception as exc:  # noqa: BLE001 - mapped to a message below
         if debug:
             traceback.print_exc()

@@ -35,4 +35,5 @@ def sigterm_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:  # after one SIGTERM, a second one waits for our exit
+            signal.signal(signal.SIGTERM, previous)

@@ -9,7 +9,6 @@ pixel format, colour tags) and proves the input decodes at all.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Iterator
 
 import av
@@ -17,7 +16,7 @@ import av
 from .errors import InputError, describe_av_error
 from .ledger import LostFrame, PtsLedger
 from .naming import STDIN, display_name
-from .stdio import Y4M_MAGIC, ReplayReader, peek, y4m_leftover
+from .stdio import Y4M_MAGIC, ReplayReader, peek, stdin_reader, y4m_leftover
 
 
 def _open_error(source: str, error: BaseException) -> InputError:
@@ -94,7 +93,7 @@ class ContainerSource:
             return None
 
     def _open_stdin(self) -> "av.container.InputContainer":
-        raw = getattr(sys.stdin, "buffer", None)
+        raw = stdin_reader()
         if raw is None:
             raise InputError("cannot read stdin: no standard input")
         if raw.isatty():
@@ -105,8 +104,11 @@ class ContainerSource:
         fmt = "yuv4mpegpipe" if head == Y4M_MAGIC else None
         self._pipe = ReplayReader(raw, head)
         try:
-            return av.open(self._pipe, format=fmt, metadata_errors="replace")
+            container = av.open(self._pipe, format=fmt, metadata_errors="replace")
+            self._pipe.raise_if_interrupted()
+            return container
         except (av.FFmpegError, OSError, ValueError) as error:
+            self._pipe.raise_if_interrupted()
             if fmt is not None:  # FFmpeg's own reason (often an unrelated errno) would only confuse
                 line = self._pipe.start.split(b"\n", 1)[0][:80].decode("ascii", "replace")
                 raise InputError(f"cannot read stdin: invalid YUV4MPEG2 header {line!r}") from None
@@ -152,6 +154,11 @@ class ContainerSource:
         except (OSError, AttributeError):
             return False
 
+    def _raise_if_interrupted(self) -> None:
+        """A signal FFmpeg swallowed while it waited for stdin (see ReplayReader)."""
+        if self._pipe is not None:
+            self._pipe.raise_if_interrupted()
+
     def _end_of_stream(self) -> None:
         if self._pipe is not None and self.container.format.name == "yuv4mpegpipe":
             self._check_y4m_end()
@@ -187,12 +194,14 @@ class ContainerSource:
             try:
                 packet = next(packets)
             except StopIteration:
+                self._raise_if_interrupted()
                 # flush first: with frame threading, how many frames are still inside the
                 # decoder depends on timing, and the count below must not
                 yield from self._drain(ledger)
                 self._end_of_stream()
                 break
             except (av.FFmpegError, OSError) as error:
+                self._raise_if_interrupted()
                 if self.strict:
                     raise self._fail("reading failed (truncated or corrupt file?)", error) from None
                 self.problems.append(f"stopped at frame {self.frames_decoded}: {describe_av_error(error)}")

@@ -17,17 +17,67 @@ Y4M_FRAME = b"FRAME\n"
 _START_BYTES = 1024
 
 
-class ReplayReader:
-    """Read-only, non-seekable stream that first returns ``prefix`` then ``raw``."""
+class FdReader:
+    """Stdin read straight from its file descriptor.
 
-    def __init__(self, raw: BinaryIO, prefix: bytes = b"") -> None:
+    Not through ``sys.stdin.buffer``: a thread stalled in a read there holds
+    the BufferedReader's lock, and at exit (after Ctrl-C or SIGTERM) Python
+    aborts with "_enter_buffered_busy" instead of exiting with our code.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            return os.read(self._fd, size)
+        chunks = []
+        while chunk := os.read(self._fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    read1 = read
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+
+def stdin_reader() -> BinaryIO | FdReader | None:
+    """Stdin for PyAV: its descriptor when it has one (see FdReader), else the buffer (tests)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    try:
+        return FdReader(raw.fileno()) if raw is not None else None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
+        return raw
+
+
+class ReplayReader:
+    """Read-only, non-seekable stream that first returns ``prefix`` then ``raw``.
+
+    A Ctrl-C or SIGTERM that arrives while FFmpeg waits in ``read`` would be
+    swallowed by FFmpeg (as a read error); it is kept in ``interrupted``, the
+    read reports the end of the stream, and the caller raises it again.
+    """
+
+    def __init__(self, raw: BinaryIO | FdReader, prefix: bytes = b"") -> None:
         self._raw = raw
         self._prefix = prefix
         self.consumed = 0  # bytes handed to FFmpeg (to spot a stream that ends mid-frame)
         self.start = b""  # the first bytes, for the y4m header line
+        self.interrupted: KeyboardInterrupt | None = None
+
+    def raise_if_interrupted(self) -> None:
+        if self.interrupted is not None:
+            raise self.interrupted
 
     def read(self, size: int = -1) -> bytes:
-        data = self._read(size)
+        if self.interrupted is not None:
+            return b""
+        try:
+            data = self._read(size)
+        except KeyboardInterrupt as stop:
+            self.interrupted = stop
+            return b""
         self.consumed += len(data)
         if len(self.start) < _START_BYTES:
             self.start += data[: _START_BYTES - len(self.start)]
