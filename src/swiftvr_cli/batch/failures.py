@@ -14,6 +14,8 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
         return one_line(error), INPUT
     if isinstance(error, OutputError):
         return one_line(error), OUTPUT
-    if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
+    from ..pipeline.retry import is_out_of_memory
+
+    if isinstance(error, MemoryError) or is_out_of_memory(error):
         return "out of memory: lower --chunk (e.g. 8) or --scale", MEMORY
     return one_line(f"{type(error).__name__}: {error}"), INTERNAL

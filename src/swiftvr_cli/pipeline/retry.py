@@ -21,13 +21,17 @@ if TYPE_CHECKING:
     from .runner import RestoreSettings, RestoreSummary
 
 
+OUT_OF_MEMORY_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory", "bad_alloc")
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     """A real allocation failure (CUDA or CPU), not our up-front refusal."""
     if isinstance(error, MemoryBudgetError):
         return False
     if isinstance(error, (MemoryError, torch.OutOfMemoryError)):
         return True
-    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+    # CUDA says "out of memory"; PyTorch's CPU allocator "can't allocate memory" (ENOMEM), C++ "bad_alloc"
+    return isinstance(error, RuntimeError) and any(words in str(error).lower() for words in OUT_OF_MEMORY_WORDS)
 
 
 def _release_memory() -> None:
