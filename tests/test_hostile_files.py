@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from swiftvr_cli.cli import app
@@ -320,3 +321,77 @@ def test_cpu_out_of_memory_is_retried_by_auto(clip, tmp_path, fast_weights, monk
     result = restore(clip, tmp_path / "out.mp4", fast_weights, "--auto")
     assert result.exit_code == 0, result.output
     assert sizes[:2] == [8, 4] and "restarted with --chunk 4" in " ".join(result.stderr.split())
+
+
+# --- 9. weights: the config is checked before anything is allocated, the tensors once at load ---------------
+
+
+def copy_weights(fast_weights: str, folder: Path) -> tuple[Path, Path]:
+    import shutil
+
+    folder.mkdir()
+    json_path = folder / "w.json"
+    shutil.copy(fast_weights, json_path)
+    shutil.copy(Path(fast_weights).with_suffix(".safetensors"), folder / "w.safetensors")
+    return json_path, folder / "w.safetensors"
+
+
+def edit_config(json_path: Path, part: str | None, key: str, value) -> None:
+    meta = json.loads(json_path.read_text())
+    (meta["config"][part] if part else meta["config"])[key] = value
+    meta.pop("config_sha256", None)  # a hostile file would not carry a stale one
+    json_path.write_text(json.dumps(meta))
+
+
+def edit_tensors(json_path: Path, tensors_path: Path, change) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from swiftvr_cli.hashing import file_sha256
+
+    tensors = load_file(str(tensors_path))
+    name = next(k for k, v in tensors.items() if v.is_floating_point() and v.numel() > 1 and k != "prompt_emb")
+    tensors[name] = change(tensors[name])
+    save_file(tensors, str(tensors_path))
+    meta = json.loads(json_path.read_text())
+    meta["sha256"] = file_sha256(tensors_path)  # a consistent but hostile file
+    json_path.write_text(json.dumps(meta))
+
+
+BAD_WEIGHTS = {
+    "huge-text-dim": (lambda j, t: edit_config(j, "dit", "text_dim", 3_000_000_000), "dit.text_dim = 3000000000 is out of range"),
+    "float-layers": (lambda j, t: edit_config(j, "dit", "num_layers", 1e9), "dit.num_layers must be an integer"),
+    "many-layers": (lambda j, t: edit_config(j, "dit", "num_layers", 100_000), "dit.num_layers = 100000 is out of range"),
+    "other-width": (lambda j, t: edit_config(j, "dit", "ffn_dim", 7), "the config expects"),
+    "string-config": (lambda j, t: j.write_text(json.dumps({"config": "abc"})), "it has no 'config' object"),
+    "list-json": (lambda j, t: j.write_text("[1, 2]"), "it has no 'config' object"),
+    "unknown-key": (lambda j, t: edit_config(j, "reae", "colour", 3), "colour"),
+    "nan": (lambda j, t: edit_tensors(j, t, lambda x: x.index_fill(0, torch.tensor([0]), float("nan"))), "NaN or infinite"),
+    "inf": (lambda j, t: edit_tensors(j, t, lambda x: x.index_fill(0, torch.tensor([0]), float("inf"))), "NaN or infinite"),
+    "int32": (lambda j, t: edit_tensors(j, t, lambda x: x.to(torch.int32)), "is int32, not floating point"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_WEIGHTS))
+def test_bad_weights_exit_5(clip, tmp_path, fast_weights, case):
+    damage, message = BAD_WEIGHTS[case]
+    json_path, tensors_path = copy_weights(fast_weights, tmp_path / "weights")
+    damage(json_path, tensors_path)
+    result = restore(clip, tmp_path / "out.mp4", str(json_path))
+    assert result.exit_code == 5 and message in one_error(result)
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_config_is_covered_by_its_own_hash(tmp_path):
+    from swiftvr_cli.model.config import DiTConfig, ReAEConfig, SwiftVRConfig
+    from swiftvr_cli.model.loading import WeightsError, load_embedded, random_model, save_embedded
+
+    cfg = SwiftVRConfig(dit=DiTConfig(num_attention_heads=2, attention_head_dim=8, text_dim=16, freq_dim=16, ffn_dim=32, num_layers=1),
+                        reae=ReAEConfig(latent_channels=8, encoder_width=8, decoder_widths=(16, 16, 8), decoder_out_width=8))  # fmt: skip
+    json_path = tmp_path / "m.json"
+    save_embedded(random_model(cfg), json_path)
+    assert load_embedded(json_path).cfg == cfg
+    meta = json.loads(json_path.read_text())
+    meta["config"]["upscale_mode"] = "bicubic"  # shapes unchanged, so only the hash can tell
+    json_path.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="config_sha256"):
+        load_embedded(json_path)

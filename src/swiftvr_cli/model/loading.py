@@ -17,6 +17,7 @@ from safetensors.torch import save_file
 from ..hashing import file_sha256
 from .config import DiTConfig, ReAEConfig, SwiftVRConfig
 from .swiftvr import MAX_STRENGTH, SwiftVR
+from .weights_check import ConfigError, check_dit_config, check_shapes, check_tensors, config_digest, config_from_json
 
 OFFICIAL_REAE = "reae.safetensors"
 OFFICIAL_PROMPT = "prompt_embedding.safetensors"
@@ -101,6 +102,10 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
 def assign_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], sources: dict[str, str], ignore=()) -> None:
     """Strict load with messages that name the tensor and the file it came from."""
     expected = model.state_dict()
+    try:
+        check_tensors(expected, tensors, sources)
+    except ConfigError as exc:
+        raise WeightsError(str(exc)) from None
     for key in expected:
         if key not in tensors:
             raise WeightsError(f"missing tensor '{key}' (expected in {sources.get(key.split('.')[0], 'the weights')})")
@@ -118,6 +123,8 @@ def assign_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], sou
 
 
 def _finish(model: SwiftVR, prompt: torch.Tensor, device, dtype) -> SwiftVR:
+    if prompt.is_floating_point() and not bool(torch.isfinite(prompt).all()):
+        raise WeightsError("the prompt embedding holds NaN or infinite values (corrupt weights)")
     model.prompt_emb = prompt.to(device=device, dtype=dtype)
     model.eval().requires_grad_(False)
     return model.use_channels_last()
@@ -130,10 +137,10 @@ def load_official(folder: str | Path, device="cpu", dtype: torch.dtype = torch.f
         raise WeightsError(f"weights folder not found: {root}")
     config_path = root / OFFICIAL_DIT_DIR / "config.json"
     try:
-        dit_cfg = DiTConfig.from_json_dict(json.loads(config_path.read_text()))
+        dit_cfg = check_dit_config(DiTConfig.from_json_dict(json.loads(config_path.read_text())))
     except FileNotFoundError:
         raise WeightsError(f"missing {config_path}") from None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError) as exc:
         raise WeightsError(f"bad config {config_path}: {exc}") from None
     reae_path = root / OFFICIAL_REAE
     reae_cfg = reae_config_from_shapes(tensor_shapes(reae_path))
@@ -167,13 +174,20 @@ def load_embedded(json_path: str | Path, device="cpu", dtype: torch.dtype = torc
     weights_path = json_path.with_suffix(".safetensors")
     if not weights_path.exists():
         raise WeightsError(f"missing weights file: {weights_path}")
+    try:  # sizes checked before anything is built or allocated
+        cfg = config_from_json(meta)
+    except ConfigError as exc:
+        raise WeightsError(f"bad weights config {json_path}: {exc}") from None
     if verify and meta.get("sha256") and file_sha256(weights_path) != meta["sha256"]:
         raise WeightsError(f"{weights_path} does not match the sha256 in {json_path.name} (corrupt or replaced)")
-    cfg = SwiftVRConfig.from_json_dict(meta["config"])
+    try:
+        with torch.device("meta"):
+            model = SwiftVR(cfg)
+        check_shapes(model.state_dict(), tensor_shapes(weights_path), str(weights_path))
+    except (ConfigError, ValueError, TypeError, RuntimeError, ZeroDivisionError, IndexError) as exc:
+        raise WeightsError(f"bad weights config {json_path}: {exc}") from None
     tensors = read_tensors(weights_path, "", device, dtype)
     prompt = tensors.pop("prompt_emb", torch.zeros(1, cfg.dit.text_dim))
-    with torch.device("meta"):
-        model = SwiftVR(cfg)
     assign_weights(model, tensors, {"reae": str(weights_path), "transformer": str(weights_path)})
     model.default_strength = _default_strength(meta, json_path)
     return _finish(model, prompt, device, dtype)
@@ -181,8 +195,9 @@ def load_embedded(json_path: str | Path, device="cpu", dtype: torch.dtype = torc
 
 def _default_strength(meta: dict, json_path: Path) -> float:
     """The validated default --strength stored with our weights (1 when there is none)."""
-    value = (meta.get("inference") or {}).get("strength", 1.0)
-    if not isinstance(value, (int, float)) or not 0.0 <= value <= MAX_STRENGTH:
+    inference = meta.get("inference") or {}
+    value = inference.get("strength", 1.0) if isinstance(inference, dict) else inference
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= MAX_STRENGTH:
         raise WeightsError(f"bad inference strength {value!r} in {json_path.name} (must be 0..{MAX_STRENGTH:g})")
     return float(value)
 
@@ -194,7 +209,8 @@ def save_embedded(model: SwiftVR, json_path: str | Path, extra: dict | None = No
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     tensors["prompt_emb"] = model.prompt_emb.detach().cpu().contiguous()
     save_file(tensors, str(weights_path))
-    meta = {"config": model.cfg.to_json_dict(), "sha256": file_sha256(weights_path)}
+    config = model.cfg.to_json_dict()
+    meta = {"config": config, "config_sha256": config_digest(config), "sha256": file_sha256(weights_path)}
     meta.update(extra or {})
     json_path.write_text(json.dumps(meta, indent=2) + "\n")
     return weights_path
