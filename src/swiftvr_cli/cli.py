@@ -89,10 +89,30 @@ def check_model_options(chunk: int, scale: float, overlap: int) -> None:
     """Validation shared by `restore` and `batch`."""
     if chunk <= 0 or chunk % 4:
         raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
-    if scale <= 0 or scale > 8:
+    if not 0 < scale <= 8:  # written so that NaN fails too
         raise UsageError(f"--scale must be in (0, 8], got {scale}")
     if overlap < 0:
         raise UsageError("--overlap must be >= 0")
+
+
+def set_threads(threads: int | None, apply: bool = True) -> None:
+    """Check --threads and give torch that many (None: its default, all cores)."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise UsageError(f"--threads must be >= 1, got {threads}")
+    if not apply:  # Ray workers apply it themselves
+        return
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def print_stdout(text: str) -> None:
+    """A line on stdout; a closed or full stdout is exit 4, not a traceback."""
+    from .io.stdio import print_stdout as write
+
+    write(text)
 
 
 def resolve_task(task: TaskName, scale: float | None, mask: str | None) -> float:
@@ -267,8 +287,6 @@ def restore(
     """Restore a video: decode, restore chunk by chunk, encode (audio, subtitles and timestamps kept)."""
 
     def body():
-        import torch
-
         from .io import EncodeOptions
         from .model.loading import load_model
         from .pipeline.budget import parse_size
@@ -291,8 +309,7 @@ def restore(
             raise UsageError(str(exc)) from None
         if not resume and output != "-" and Path(work_dir_for(output)).is_dir():
             err.print(f"note: an interrupted --resume run of {output} left checkpoints; add --resume to continue it", highlight=False)
-        if threads:
-            torch.set_num_threads(threads)
+        set_threads(threads)
         model_path = task_weights_path(task, weights, out_scale)
         dev = resolve_device(device)
         model = load_model(model_path, dev, resolve_dtype(dtype, dev))
@@ -313,7 +330,10 @@ def restore(
             err.print(f"note: {note}", highlight=False)
         if json_summary:
             text = json.dumps(summary.as_dict())
-            (sys.stderr if output == "-" else sys.stdout).write(text + "\n")
+            if output == "-":
+                sys.stderr.write(text + "\n")
+            else:
+                print_stdout(text)
         elif not quiet and output != "-":
             err.print(f"restored {summary.frames} frames in {summary.seconds:.1f}s ({summary.fps:.2f} fps) -> {output}", highlight=False)
 
@@ -336,7 +356,7 @@ def info(
 
         details = probe(input, stream).as_dict()
         if json_out:
-            sys.stdout.write(json.dumps(details, default=str) + "\n")
+            print_stdout(json.dumps(details, default=str))
             return
         table = Table(title=input, show_header=False)
         for key, value in details.items():
@@ -367,19 +387,18 @@ def bench(
     """Sweep resolution x chunk size: model FPS, end-to-end FPS, per-part time, peak memory."""
 
     def body():
-        import torch
-
         from .bench.report import plot_results, results_table
         from .bench.sweep import environment, parse_ints, parse_resolutions, results_json, run_sweep
         from .model.loading import load_model, random_model
         from .model.presets import PRESETS, preset
 
-        if threads:
-            torch.set_num_threads(threads)
+        set_threads(threads)
         try:
             resolutions, chunk_sizes = parse_resolutions(res), parse_ints(chunk)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        if not 0 < scale <= 8:  # NaN fails too
+            raise UsageError(f"--scale must be in (0, 8], got {scale}")
         if any(c <= 0 or c % 4 for c in chunk_sizes):
             raise UsageError("--chunk values must be positive multiples of 4")
         if reae_group < 0:
@@ -387,12 +406,19 @@ def bench(
         dev = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, dev)
         if random_weights:
+            from .bench.memory_guard import check_random_model_fits
+
             if random_weights in PRESETS:
                 cfg = preset(random_weights)
             else:
-                from .model.config import SwiftVRConfig
+                from .model.loading import WeightsError
+                from .model.weights_check import config_from_json
 
-                cfg = SwiftVRConfig.from_json_dict(json.loads(Path(random_weights).read_text()))
+                try:
+                    cfg = config_from_json({"config": json.loads(Path(random_weights).read_text())})
+                except (OSError, ValueError) as exc:  # ConfigError included
+                    raise WeightsError(f"bad config {random_weights}: {exc}") from None
+            check_random_model_fits(cfg, dev, torch_dtype, random_weights)
             model, label = random_model(cfg, dev, torch_dtype, prompt_len=512), f"random:{random_weights}"
         else:
             model, label = load_model(weights, dev, torch_dtype), weights or "embedded default"
@@ -460,7 +486,7 @@ def eval_command(
                 raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
             rows = [EvalRow("restored", compare(load_clip(restored, frames), load_clip(reference, frames)))]
         if json_out:
-            sys.stdout.write(json.dumps({r.name: finite(r.metrics) for r in rows}) + "\n")
+            print_stdout(json.dumps({r.name: finite(r.metrics) for r in rows}))
             return
         table = Table(title=f"swiftvr eval{' --degrade ' + degrade if degrade else ''}")
         columns = ["psnr_y", "psnr_rgb", "ssim", "flicker"]
@@ -523,8 +549,6 @@ def batch(
     """Restore every video in a folder tree; already-done videos are skipped (safe to run from cron)."""
 
     def body():
-        import torch
-
         from .batch.command import BatchRequest, run_batch
         from .batch.discover import parse_globs
         from .batch.ray_engine import RayOptions, import_ray
@@ -549,6 +573,7 @@ def batch(
             shard_spec = parse_shard(shard) if shard is not None else None
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        set_threads(threads, apply=engine is Engine.local)
         if engine is Engine.ray:
             try:
                 import_ray()
@@ -556,8 +581,6 @@ def batch(
                 raise UsageError(str(exc)) from None
         else:
             resolve_device(device)  # fail now if CUDA was asked for and is missing
-            if threads:
-                torch.set_num_threads(threads)
         request = BatchRequest(
             in_dir=in_dir, out_dir=out_dir, patterns=patterns, recursive=recursive, follow_links=follow_links, suffix=suffix, ext=ext,
             shard=shard_spec, retry_failed=retry_failed, engine=engine.value,
@@ -584,7 +607,7 @@ def batch(
             err.print(summary_table(outcomes, f"swiftvr batch {in_dir} -> {out_dir} ({seconds:.1f}s)"))
         if json_summary:
             meta = {"in_dir": in_dir, "out_dir": out_dir, "engine": engine.value, "shard": shard}
-            sys.stdout.write(json.dumps(summary_json(outcomes, seconds=seconds, meta=meta)) + "\n")
+            print_stdout(json.dumps(summary_json(outcomes, seconds=seconds, meta=meta)))
         if any(o.status == "failed" for o in outcomes):
             raise typer.Exit(ExitCode.BATCH_FAILED)
 

@@ -40,8 +40,13 @@ def parse_resolutions(text: str) -> list[tuple[str, tuple[int, int]]]:
         if item in RESOLUTIONS:
             out.append((item, RESOLUTIONS[item]))
         elif "x" in item:
-            w, h = item.split("x")
-            out.append((item, (int(w), int(h))))
+            try:
+                w, h = (int(v) for v in item.split("x", 1))
+            except ValueError:
+                raise ValueError(f"unknown resolution {item!r}: use {', '.join(RESOLUTIONS)} or WxH") from None
+            if w <= 0 or h <= 0:
+                raise ValueError(f"resolution {item!r}: width and height must be positive")
+            out.append((item, (w, h)))
         else:
             raise ValueError(f"unknown resolution {item!r}: use {', '.join(RESOLUTIONS)} or WxH")
     return out

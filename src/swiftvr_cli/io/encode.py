@@ -8,7 +8,6 @@ the target path only ever holds a complete output.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Sequence
 
 import torch
@@ -19,7 +18,7 @@ from .image_sink import ImageSink
 from .options import EncodeOptions
 from .probe import VideoInfo
 from .safe_paths import OwnFile, move_into_place, remove_own_file
-from .stdio import PipeWriter
+from .stdio import PipeWriter, stdout_buffer
 from .targets import Target, classify, temp_file_for, validate
 from .video_sink import Y4M, ContainerSink
 
@@ -66,7 +65,7 @@ class VideoWriter:
             width=self.width, height=self.height, source=source, options=opts, notes=self.notes, side_source=side
         )
         if kind == "stdout":
-            pipe = PipeWriter(sys.stdout.buffer)
+            pipe = PipeWriter(stdout_buffer())
             return ContainerSink(pipe, label="stdout", container_format=opts.container_format or Y4M, **common)
         try:
             self._temp = temp_file_for(self.target.path)

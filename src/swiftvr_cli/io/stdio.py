@@ -12,6 +12,8 @@ import os
 import sys
 from typing import BinaryIO
 
+from .errors import BrokenPipe, OutputError, describe_av_error
+
 Y4M_MAGIC = b"YUV4MPEG2"
 Y4M_FRAME = b"FRAME\n"
 _START_BYTES = 1024
@@ -158,6 +160,27 @@ class PipeWriter:
     def close(self) -> None:
         """Flush only: stdout belongs to the process, not to the muxer."""
         self.flush()
+
+
+def stdout_buffer() -> BinaryIO:
+    """The binary stdout, or an OutputError when the process was started without one (``>&-``)."""
+    stream = sys.stdout
+    if stream is None or getattr(stream, "buffer", None) is None:
+        raise OutputError("cannot write to stdout: it is closed")
+    return stream.buffer
+
+
+def print_stdout(text: str) -> None:
+    """Write a line (a JSON summary) to stdout; a closed or full stdout is an OutputError (exit 4)."""
+    buffer = stdout_buffer()
+    try:
+        sys.stdout.flush()  # whatever was printed as text comes first
+        buffer.write(text.encode("utf-8", "surrogateescape") + b"\n")
+        buffer.flush()
+    except OSError as error:
+        if is_broken_pipe(error):
+            raise BrokenPipe("stdout was closed by the reader") from None
+        raise OutputError(f"cannot write to stdout: {describe_av_error(error)}") from None
 
 
 def quiet_broken_stdout() -> None:
