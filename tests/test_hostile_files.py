@@ -395,3 +395,98 @@ def test_config_is_covered_by_its_own_hash(tmp_path):
     json_path.write_text(json.dumps(meta))
     with pytest.raises(WeightsError, match="config_sha256"):
         load_embedded(json_path)
+
+
+# --- 10. bench: a random model that cannot fit is refused before it is built -------------------------------
+
+
+def test_bench_refuses_a_random_model_that_cannot_fit(monkeypatch):
+    from swiftvr_cli.bench import memory_guard
+
+    monkeypatch.setattr(memory_guard, "available_bytes", lambda device: 2 << 30)
+    result = runner.invoke(app, ["bench", "--random-weights", "official", "--device", "cpu", "--res", "64x64", "--chunk", "8"])
+    assert result.exit_code == 6
+    line = one_error(result)
+    assert "5.04 B parameters need about 20.7 GiB on cpu, 2.0 GiB is free" in line
+
+
+# --- 14. one line and a documented code, not a traceback --------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["restore", "{clip}", "{out}", "--scale", "nan"], "--scale must be in (0, 8], got nan"),
+    (["restore", "{clip}", "{out}", "--threads", "-1"], "--threads must be >= 1"),
+    (["batch", "{folder}", "{out}", "--threads", "-1"], "--threads must be >= 1"),
+    (["bench", "--res", "0x0"], "width and height must be positive"),
+    (["bench", "--res", "-64x32"], "width and height must be positive"),
+    (["bench", "--scale", "0"], "--scale must be in (0, 8], got 0.0"),
+    (["bench", "--scale", "nan"], "--scale must be in (0, 8], got nan"),
+], ids=["scale-nan", "threads-restore", "threads-batch", "res-0x0", "res-negative", "bench-scale-0", "bench-scale-nan"])
+def test_bad_numbers_are_usage_errors(clip, tmp_path, fast_weights, args, message):
+    paths = {"clip": str(clip), "out": str(tmp_path / "out.mp4"), "folder": str(clip.parent)}
+    argv = [a.format(**paths) for a in args] + ["--weights", fast_weights]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2 and message in one_error(result)
+
+
+def run_cli(args: list[str], **popen) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "swiftvr_cli.cli", *args], stderr=subprocess.PIPE, text=True,
+                          cwd=Path(__file__).parents[1], timeout=300, **popen)  # fmt: skip
+    return proc.returncode, proc.stderr
+
+
+def test_closed_or_full_stdout_is_an_output_error(clip, tmp_path, fast_weights):
+    common = ["--weights", fast_weights, "--chunk", "8", "--scale", "2", "--quiet", "--threads", "1"]
+    with open("/dev/full", "w") as full:  # --json to a full stdout: the video is written, the summary cannot be
+        code, stderr = run_cli(["restore", str(clip), str(tmp_path / "a.mp4"), *common, "--json"], stdout=full)
+    assert code == 4 and stderr.strip() == "error: cannot write to stdout: disk full (no space left on device)"
+    code, stderr = run_cli(["restore", str(clip), "-", *common], preexec_fn=lambda: os.close(1))  # started with >&-
+    assert code == 4 and stderr.strip() == "error: cannot write to stdout: it is closed"
+
+
+def test_full_disk_leaves_no_torn_manifest_line(tmp_path, fast_weights, monkeypatch):
+    import errno
+
+    from swiftvr_cli.batch import manifest
+
+    tree = make_tree(tmp_path / "in", {"a.mp4": 5})
+    out = tmp_path / "out"
+    assert batch(tree, out, fast_weights)[0] == 0
+    before = (out / ".swiftvr" / "manifest.jsonl").read_bytes()
+    real_write = os.write
+
+    def disk_fills(fd, data):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("manifest.jsonl"):
+            real_write(fd, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(manifest.os, "write", disk_fills)
+    media.make_video(tree / "a.mp4", frames=6, size=(32, 24))  # changed: to be redone
+    code, _, stderr = batch(tree, out, fast_weights)
+    assert code == 4 and "disk full" in stderr and "Traceback" not in stderr
+    assert (out / ".swiftvr" / "manifest.jsonl").read_bytes() == before
+
+
+def test_resume_on_a_full_disk_does_not_claim_progress(tmp_path, fast_weights, monkeypatch):
+    import errno
+
+    from swiftvr_cli.pipeline import resume
+
+    src = tmp_path / "long.mp4"
+    media.make_video(src, frames=16, size=(32, 24))
+
+    def full(state, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(resume, "save_state", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = runner.invoke(app, ["restore", str(src), str(out / "o.mp4"), "--weights", fast_weights, "--chunk", "4",
+                                 "--scale", "2", "--quiet", "--resume", "--checkpoint-every", "1"])  # fmt: skip
+    assert result.exit_code == 4, result.output
+    assert "disk full" in result.stderr and "progress saved" not in result.stderr
+    assert list(out.iterdir()) == []

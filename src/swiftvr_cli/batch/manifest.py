@@ -9,6 +9,7 @@ last look, so checking before every video stays cheap.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -16,6 +17,7 @@ import socket
 import time
 from typing import Any
 
+from ..io.errors import OutputError, describe_av_error
 from ..io.safe_paths import ensure_own_dir, open_own_file
 
 STATE_DIR = ".swiftvr"
@@ -30,6 +32,20 @@ def state_dir(out_dir: str) -> str:
 
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _write_whole(fd: int, line: bytes, size: int, path: str) -> None:
+    """Append ``line`` entirely or not at all: a full disk must not leave a torn line behind."""
+    try:
+        written = os.write(fd, line)
+        if written != len(line):
+            raise OSError(errno.ENOSPC, "short write")
+    except OSError as error:
+        try:
+            os.ftruncate(fd, size)  # we hold the flock: nobody appended since
+        except OSError:
+            pass
+        raise OutputError(f"cannot record progress in {path!r}: {describe_av_error(error)}") from None
 
 
 class Manifest:
@@ -76,7 +92,7 @@ class Manifest:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line  # terminate a line torn by a killed writer
-            os.write(fd, line)
+            _write_whole(fd, line, size, self.path)
         finally:
             os.close(fd)  # closing drops the flock
         return entry

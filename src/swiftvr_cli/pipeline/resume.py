@@ -246,11 +246,14 @@ class ResumableOutput:
         self._finish_segment()
         old = self.journal.get("state")
         name = f"state-{len(self.journal['segments']):05d}.safetensors"
-        save_state(state, os.path.join(self.folder, name))
-        self.journal.update(frames_in=frames_in, state=name)
-        _write_json(os.path.join(self.folder, JOURNAL), self.journal)
+        try:
+            save_state(state, os.path.join(self.folder, name))
+            self.journal.update(frames_in=frames_in, state=name)
+            _write_json(os.path.join(self.folder, JOURNAL), self.journal)
+        except OSError as error:  # disk full: the journal on disk still describes the last good checkpoint
+            raise OutputError(f"cannot save a checkpoint in {self.folder!r}: {describe_av_error(error)}") from None
         if old and old != name:
-            os.remove(os.path.join(self.folder, old))
+            remove_own_file(os.path.join(self.folder, old))
 
     def close(self) -> None:
         """Join the segments into the target and delete the work folder."""
