@@ -490,3 +490,15 @@ def test_resume_on_a_full_disk_does_not_claim_progress(tmp_path, fast_weights, m
     assert result.exit_code == 4, result.output
     assert "disk full" in result.stderr and "progress saved" not in result.stderr
     assert list(out.iterdir()) == []
+
+
+def test_eval_of_one_frame_and_of_different_lengths(tmp_path):
+    one, other = tmp_path / "one.mp4", tmp_path / "other.mp4"
+    media.make_video(one, frames=1, size=(32, 24))
+    media.make_video(other, frames=3, size=(32, 24))
+    result = runner.invoke(app, ["eval", str(one), str(one)])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert "n/a" in result.stdout
+    result = runner.invoke(app, ["eval", str(one), str(other)])
+    assert result.exit_code == 0, result.output
+    assert "only the first 1 are compared" in " ".join(result.stderr.split())

@@ -484,7 +484,11 @@ def eval_command(
         else:
             if reference is None:
                 raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
-            rows = [EvalRow("restored", compare(load_clip(restored, frames), load_clip(reference, frames)))]
+            ours, theirs = load_clip(restored, frames), load_clip(reference, frames)
+            if len(ours) != len(theirs):  # compared over the shorter one; never silently
+                err.print(f"note: {restored} has {len(ours)} frames and {reference} {len(theirs)} (of the first {frames}): "
+                          f"only the first {min(len(ours), len(theirs))} are compared", highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+            rows = [EvalRow("restored", compare(ours, theirs))]
         if json_out:
             print_stdout(json.dumps({r.name: finite(r.metrics) for r in rows}))
             return
@@ -494,7 +498,8 @@ def eval_command(
         for column in columns:
             table.add_column(column, justify="right")
         for r in rows:
-            table.add_row(r.name, *(f"{r.metrics[c]:.4f}" if c == "ssim" else f"{r.metrics[c]:.2f}" for c in columns))
+            cells = ("n/a (one frame)" if c not in r.metrics else f"{r.metrics[c]:.4f}" if c == "ssim" else f"{r.metrics[c]:.2f}" for c in columns)
+            table.add_row(r.name, *cells)
         Console().print(table)
 
     run_guarded(debug, body)
