@@ -502,3 +502,22 @@ def test_eval_of_one_frame_and_of_different_lengths(tmp_path):
     result = runner.invoke(app, ["eval", str(one), str(other)])
     assert result.exit_code == 0, result.output
     assert "only the first 1 are compared" in " ".join(result.stderr.split())
+
+
+# --- 6. .webm and .y4m inputs get an output their encoder fits -----------------------------------------------
+
+
+def test_batch_gives_webm_and_y4m_inputs_an_output_that_fits(tmp_path, fast_weights):
+    from swiftvr_cli.batch.containers import output_ext_for
+
+    tree = make_tree(tmp_path / "in", {"a.mp4": 5})
+    media.make_video(tree / "b.webm", frames=5, size=(32, 24), codec="libvpx-vp9")
+    media.make_video(tree / "c.y4m", frames=5, size=(32, 24), codec="rawvideo")
+    out = tmp_path / "out"
+    code, summary, stderr = batch(tree, out, fast_weights)
+    assert code == 0, stderr
+    assert {i["input"]: (i["status"], i["output"]) for i in summary["items"]} == {
+        "a.mp4": ("ok", "a.mp4"), "b.webm": ("ok", "b.mkv"), "c.y4m": ("ok", "c.mkv"),
+    }  # fmt: skip
+    assert output_ext_for(".webm", "libvpx-vp9") is None  # an encoder WebM holds keeps the name
+    assert output_ext_for(".MP4", "libx264") is None

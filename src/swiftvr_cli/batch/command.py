@@ -10,6 +10,7 @@ from typing import Any, Callable
 from ..io import InputError, OutputError
 from ..pipeline.runner import RestoreSettings
 from .claims import Claims, Outcome
+from .containers import output_ext_for
 from .discover import discover
 from .fingerprint import weights_fingerprint
 from .ray_engine import RayOptions
@@ -87,7 +88,7 @@ def run_batch(
     check_folders(request.in_dir, request.out_dir)
     jobs = discover(
         request.in_dir, request.out_dir, request.patterns, request.recursive, request.suffix, request.ext,
-        follow_links=request.follow_links, on_skip=warn,
+        follow_links=request.follow_links, on_skip=warn, ext_for=lambda ext: output_ext_for(ext, request.settings.encode.codec),
     )  # fmt: skip
     if request.shard is not None:
         jobs = [j for j in jobs if request.shard.owns(j.rel)]

@@ -66,8 +66,11 @@ def _walk(root: Path, recursive: bool, skip: Path) -> list[Path]:
 def discover(
     in_dir: str, out_dir: str, patterns: list[str], recursive: bool = False, suffix: str = "", ext: str | None = None,
     follow_links: bool = False, on_skip: Callable[[str], None] = lambda note: None,
+    ext_for: Callable[[str], str | None] = lambda input_ext: None,
 ) -> list[Job]:
-    """Matching files under ``in_dir`` sorted by relative path, each with its output under ``out_dir``."""
+    """Matching files under ``in_dir`` sorted by relative path, each with its output under ``out_dir``.
+
+    ``ext_for``: the output extension for an input extension when ``ext`` is not given (None: keep it)."""
     root, out_root = Path(in_dir).resolve(), Path(out_dir).resolve()
     jobs: list[Job] = []
     owners: dict[str, str] = {}
@@ -78,7 +81,7 @@ def discover(
         if not follow_links and path.is_symlink() and not _inside(path.resolve(), root):
             on_skip(f"skipped {rel}: a link to a file outside the input folder (add --follow-links to restore it)")
             continue
-        rel_out = output_rel(rel, suffix, ext)
+        rel_out = output_rel(rel, suffix, ext or ext_for(path.suffix))
         jobs.append(Job(rel, str(path), rel_out, str(out_root / rel_out)))
     jobs.sort(key=lambda j: j.rel)
     result = []
