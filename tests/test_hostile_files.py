@@ -521,3 +521,20 @@ def test_batch_gives_webm_and_y4m_inputs_an_output_that_fits(tmp_path, fast_weig
     }  # fmt: skip
     assert output_ext_for(".webm", "libvpx-vp9") is None  # an encoder WebM holds keeps the name
     assert output_ext_for(".MP4", "libx264") is None
+
+
+# --- 13. y4m frame headers may carry parameters ------------------------------------------------------------
+
+
+def test_y4m_frame_headers_with_parameters(tmp_path, fast_weights):
+    import av
+
+    payload = (bytes(range(256)) * 5)[: 32 * 24 * 3 // 2]  # holds newlines, as real pictures do
+    stream = Y4M_HEADER + b"".join(b"FRAME Ip XAPP=1\n" + payload for _ in range(5))
+    argv = ["restore", "-", str(tmp_path / "out.mp4"), "--weights", fast_weights, "--chunk", "8", "--scale", "2", "--quiet"]
+    result = runner.invoke(app, argv, input=stream)
+    assert result.exit_code == 0, result.output
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 5
+    cut = runner.invoke(app, [*argv[:2], str(tmp_path / "cut.mp4"), *argv[3:]], input=stream[:-300])
+    assert cut.exit_code == 3 and "ended in the middle of frame 4" in one_error(cut)

@@ -210,6 +210,8 @@ class ContainerSource:
             if packet.size and not packet.is_discard:
                 ledger.expect(packet.pts)
                 self._packets, self._frame_bytes = self._packets + 1, packet.size
+                if self._pipe is not None and self._pipe.keep is None:
+                    self._pipe.keep = packet.size + 4096  # the last frame and its header line
             try:
                 frames = self.stream.decode(packet)
             except (av.FFmpegError, OSError) as error:

@@ -17,6 +17,7 @@ from .errors import BrokenPipe, OutputError, describe_av_error
 Y4M_MAGIC = b"YUV4MPEG2"
 Y4M_FRAME = b"FRAME\n"
 _START_BYTES = 1024
+_MAX_FRAME_HEADER = 256  # a FRAME line with parameters (interlacing, application data)
 
 
 class FdReader:
@@ -67,6 +68,8 @@ class ReplayReader:
         self.consumed = 0  # bytes handed to FFmpeg (to spot a stream that ends mid-frame)
         self.start = b""  # the first bytes, for the y4m header line
         self.interrupted: KeyboardInterrupt | None = None
+        self.keep: int | None = None  # how much of the stream's end to remember (None: all so far)
+        self._tail = bytearray()
 
     def raise_if_interrupted(self) -> None:
         if self.interrupted is not None:
@@ -81,6 +84,9 @@ class ReplayReader:
             self.interrupted = stop
             return b""
         self.consumed += len(data)
+        self._tail += data
+        if self.keep is not None and len(self._tail) > 2 * self.keep:
+            del self._tail[: -self.keep]
         if len(self.start) < _START_BYTES:
             self.start += data[: _START_BYTES - len(self.start)]
         return data
@@ -98,16 +104,33 @@ class ReplayReader:
     def readable(self) -> bool:
         return True
 
+    def tail(self) -> bytes:
+        """The last bytes read (at least ``keep`` of them, once it is set)."""
+        return bytes(self._tail)
+
 
 def y4m_leftover(reader: ReplayReader, frames: int, frame_bytes: int) -> int:
     """Bytes after the last whole frame of a y4m stream (> 0: it ended in the middle of a frame).
 
-    Assumes plain ``FRAME`` headers, as FFmpeg and other tools write them.
+    Exact for plain ``FRAME`` headers, as FFmpeg and most tools write them; a
+    stream whose frame headers carry parameters (``FRAME Ixyz``) is complete
+    when it ends with such a header line and one whole frame.
     """
     header = reader.start.find(b"\n") + 1
     if header <= 0:
         return 0
-    return max(0, reader.consumed - header - frames * (len(Y4M_FRAME) + frame_bytes))
+    leftover = max(0, reader.consumed - header - frames * (len(Y4M_FRAME) + frame_bytes))
+    if leftover and frames and _ends_with_whole_frame(reader.tail(), frame_bytes):
+        return 0
+    return leftover
+
+
+def _ends_with_whole_frame(tail: bytes, frame_bytes: int) -> bool:
+    head = tail[: len(tail) - frame_bytes]
+    if len(tail) < frame_bytes + len(Y4M_FRAME) or not head.endswith(b"\n"):
+        return False
+    start = head.rfind(b"FRAME", max(0, len(head) - _MAX_FRAME_HEADER))
+    return start >= 0 and head[start + 5 : start + 6] in (b" ", b"\n") and b"\n" not in head[start:-1]
 
 
 def peek(raw: BinaryIO, size: int) -> bytes:
