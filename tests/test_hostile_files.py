@@ -538,3 +538,16 @@ def test_y4m_frame_headers_with_parameters(tmp_path, fast_weights):
         assert sum(1 for _ in container.decode(video=0)) == 5
     cut = runner.invoke(app, [*argv[:2], str(tmp_path / "cut.mp4"), *argv[3:]], input=stream[:-300])
     assert cut.exit_code == 3 and "ended in the middle of frame 4" in one_error(cut)
+
+
+# --- 11. a >8-bit source on a y4m pipe keeps its depth ---------------------------------------------------------
+
+
+def test_ten_bit_source_to_stdout_is_ten_bit_y4m(tmp_path, fast_weights):
+    src = tmp_path / "ten.mp4"
+    media.make_video(src, frames=3, size=(32, 24), pix_fmt="yuv420p10le")
+    result = runner.invoke(app, ["restore", str(src), "-", "--weights", fast_weights, "--chunk", "8", "--scale", "2", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    header = result.stdout_bytes.split(b"\n", 1)[0]
+    assert header.startswith(b"YUV4MPEG2 W64 H48") and b" C420p10" in header
+    assert result.stdout_bytes.count(b"FRAME\n") == 3

@@ -57,7 +57,10 @@ class ContainerSink:
         self._last_pts: int | None = None
         self._pts_fixed = False
         try:
-            self._container = av.open(file, "w", format=container_format)
+            # y4m at more than 8 bits (C420p10...) is an FFmpeg extension that its muxer only writes when told;
+            # FFmpeg, x264 and others read it, and it keeps a 10-bit source's depth on a pipe
+            muxer_options = {"strict": "unofficial"} if self._y4m else {}
+            self._container = av.open(file, "w", format=container_format, options=muxer_options)
         except (av.FFmpegError, OSError, ValueError) as error:
             raise self._error("cannot create", error) from None
         try:
