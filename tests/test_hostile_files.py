@@ -551,3 +551,63 @@ def test_ten_bit_source_to_stdout_is_ten_bit_y4m(tmp_path, fast_weights):
     header = result.stdout_bytes.split(b"\n", 1)[0]
     assert header.startswith(b"YUV4MPEG2 W64 H48") and b" C420p10" in header
     assert result.stdout_bytes.count(b"FRAME\n") == 3
+
+
+# --- 12. what the source carries besides pictures: kept where the output can, else named ------------------------
+
+
+def restore_notes(src, out, fast_weights) -> str:
+    result = runner.invoke(app, ["restore", str(src), str(out), "--weights", fast_weights, "--chunk", "8", "--scale", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.stderr.split())
+
+
+def test_timecode_and_attachments_are_kept_or_named(tmp_path, fast_weights):
+    import av
+    import numpy as np
+
+    src = tmp_path / "src.mkv"
+    with av.open(str(src), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 32, 24, "yuv420p"
+        stream.metadata["timecode"] = "01:02:03:04"
+        container.add_attachment("font.ttf", "font/ttf", b"\x00\x01not really a font")
+        for _ in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((24, 32, 3), np.uint8), "rgb24").reformat(format="yuv420p")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    restore_notes(src, tmp_path / "out.mkv", fast_weights)
+    with av.open(str(tmp_path / "out.mkv")) as out:
+        assert out.streams.video[0].metadata.get("TIMECODE") == "01:02:03:04"  # Matroska's tag
+        attachments = [s for s in out.streams if s.type == "attachment"]
+        assert [(a.name, bytes(a.data)) for a in attachments] == [("font.ttf", b"\x00\x01not really a font")]
+    notes = restore_notes(src, tmp_path / "out.mov", fast_weights)
+    assert "attachment 'font.ttf' cannot be stored in mov; dropped" in notes
+    with av.open(str(tmp_path / "out.mov")) as out:  # MOV writes the timecode as a tmcd track again
+        assert out.streams.video[0].metadata.get("timecode") == "01:02:03:04"
+
+
+def test_hdr10_metadata_is_named(tmp_path, fast_weights):
+    import av
+
+    src = tmp_path / "hdr.mkv"
+    params = ("log-level=error:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)"
+              ":max-cll=1000,400:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc")  # fmt: skip
+    if "libx265" not in av.codecs_available:
+        pytest.skip("no libx265 in this FFmpeg")
+    media.make_video(src, frames=2, size=(32, 24), codec="libx265", pix_fmt="yuv420p10le", options={"x265-params": params})
+    assert "HDR10 mastering-display / content-light metadata is not written" in restore_notes(src, tmp_path / "o.mkv", fast_weights)
+
+
+def test_sixteen_bit_png_input_stays_sixteen_bit_and_rotation_is_named(tmp_path, fast_weights):
+    import av
+
+    media.make_images(tmp_path / "frames", count=2, size=(32, 24), bits=16)
+    restore_notes(tmp_path / "frames", tmp_path / "out", fast_weights)
+    with av.open(str(tmp_path / "out" / "00000000.png")) as png:
+        assert png.streams.video[0].codec_context.pix_fmt.startswith("rgb48")
+    rotated = tmp_path / "rotated.mp4"
+    media.make_video(rotated, frames=2, size=(32, 24), rotation=90)
+    assert "rotation tag (90 degrees) cannot be stored in PNG files" in restore_notes(rotated, tmp_path / "rot", fast_weights)

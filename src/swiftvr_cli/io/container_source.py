@@ -16,6 +16,7 @@ import av
 from .errors import InputError, describe_av_error
 from .ledger import LostFrame, PtsLedger
 from .naming import STDIN, display_name
+from .extras import hdr10_note
 from .stdio import Y4M_MAGIC, ReplayReader, peek, stdin_reader, y4m_leftover
 
 
@@ -54,6 +55,9 @@ class ContainerSource:
             self.stream.thread_type = "SLICE" if self._cut_short else "AUTO"
             self._frames = self._decode()
             self.first_frame = self._first()
+            hdr = hdr10_note(self.first_frame)
+            if hdr:
+                self.notes.append(hdr)
         except BaseException:
             self.container.close()
             raise

@@ -58,8 +58,15 @@ class VideoWriter:
 
     def _open(self, source: VideoInfo) -> ContainerSink | ImageSink:
         kind, opts = self.target.kind, self.options
-        if kind == "images":
-            return ImageSink(self.target, width=self.width, height=self.height, pix_fmt=opts.pix_fmt)
+        raw_pipe = kind == "stdout" and (opts.container_format or Y4M) == Y4M
+        if source.rotation and (kind == "images" or raw_pipe):
+            self.notes.append(
+                f"the source's rotation tag ({source.rotation} degrees) cannot be stored in "
+                f"{'PNG files' if kind == 'images' else 'y4m'}; the frames are written as stored, unrotated"
+            )
+        if kind == "images":  # a >8-bit source (16-bit PNGs, 10-bit video) keeps its depth: 16-bit PNGs
+            pix_fmt = opts.pix_fmt or ("rgb48" if source.bit_depth > 8 else None)
+            return ImageSink(self.target, width=self.width, height=self.height, pix_fmt=pix_fmt)
         side = source.path if source.source_kind == "file" else None
         common = dict(
             width=self.width, height=self.height, source=source, options=opts, notes=self.notes, side_source=side

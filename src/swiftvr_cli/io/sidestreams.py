@@ -20,6 +20,7 @@ import av
 from av.subtitles.subtitle import SubtitleSet
 
 from .errors import describe_av_error
+from .extras import carry_extras
 from .stdio import is_broken_pipe
 
 MP4_FAMILY = ("mp4", "mov", "ipod", "3gp", "3g2", "psp", "ismv", "f4v")
@@ -69,6 +70,7 @@ class SideStreams:
         self._pending: av.Packet | None = None
         self._input = av.open(source_path, metadata_errors="replace")
         self._copy_container_facts()
+        carry_extras(self._input, output, notes)
         for stream in self._input.streams:
             if stream.type in ("audio", "subtitle"):
                 self._add(stream)
