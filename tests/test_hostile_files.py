@@ -288,39 +288,7 @@ def test_signal_while_stdin_stalls(tmp_path, fast_weights, sent, sig, code, word
     assert text.split() == [word] and not list(tmp_path.iterdir())
 
 
-# --- 8. the CPU's out-of-memory is out of memory ------------------------------------------------------------
-
-CPU_OOM = ("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
-           "you tried to allocate 35184372088832 bytes. Error code 12 (Cannot allocate memory)")  # fmt: skip
-
-
-def cpu_oom_once(monkeypatch) -> list[int]:
-    from swiftvr_cli.pipeline.restorer import ChunkRestorer
-
-    sizes: list[int] = []
-    original = ChunkRestorer.restore_chunk
-
-    def restore_chunk(self, frames, kind, state):
-        sizes.append(self.clip_len)
-        if len(sizes) == 1:
-            raise RuntimeError(CPU_OOM)  # what torch raises when malloc fails
-        return original(self, frames, kind, state)
-
-    monkeypatch.setattr(ChunkRestorer, "restore_chunk", restore_chunk)
-    return sizes
-
-
-def test_cpu_out_of_memory_exits_6(clip, tmp_path, fast_weights, monkeypatch):
-    cpu_oom_once(monkeypatch)
-    result = restore(clip, tmp_path / "out.mp4", fast_weights)
-    assert result.exit_code == 6 and "out of memory" in one_error(result)
-
-
-def test_cpu_out_of_memory_is_retried_by_auto(clip, tmp_path, fast_weights, monkeypatch):
-    sizes = cpu_oom_once(monkeypatch)
-    result = restore(clip, tmp_path / "out.mp4", fast_weights, "--auto")
-    assert result.exit_code == 0, result.output
-    assert sizes[:2] == [8, 4] and "restarted with --chunk 4" in " ".join(result.stderr.split())
+# --- 8. the CPU's out-of-memory: tests/test_reliability.py (test_out_of_memory_*, test_auto_retries_*)
 
 
 # --- 9. weights: the config is checked before anything is allocated, the tensors once at load ---------------

@@ -391,7 +391,13 @@ def test_bad_weights_name_file_and_tensor(corpus, out_dir, tmp_path, fast_weight
 # --- out of memory ------------------------------------------------------------------------------------
 
 
-def _oom_once(monkeypatch) -> list[int]:
+GPU_OOM = torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+# what PyTorch's CPU allocator raises when malloc fails (issue 16: it was not taken for out of memory)
+CPU_OOM = RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                       "you tried to allocate 35184372088832 bytes. Error code 12 (Cannot allocate memory)")  # fmt: skip
+
+
+def _oom_once(monkeypatch, error: Exception = GPU_OOM) -> list[int]:
     from swiftvr_cli.pipeline.restorer import ChunkRestorer
 
     sizes: list[int] = []
@@ -400,15 +406,16 @@ def _oom_once(monkeypatch) -> list[int]:
     def restore_chunk(self, frames, kind, state):
         sizes.append(self.clip_len)
         if len(sizes) == 1:
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+            raise error
         return original(self, frames, kind, state)
 
     monkeypatch.setattr(ChunkRestorer, "restore_chunk", restore_chunk)
     return sizes
 
 
-def test_out_of_memory_says_what_to_lower(corpus, out_dir, fast_weights, monkeypatch):
-    _oom_once(monkeypatch)
+@pytest.mark.parametrize("error", [GPU_OOM, CPU_OOM], ids=["cuda", "cpu"])
+def test_out_of_memory_says_what_to_lower(corpus, out_dir, fast_weights, monkeypatch, error):
+    _oom_once(monkeypatch, error)
     result = restore(corpus["clip"], out_dir / "out.mp4", weights=fast_weights)
     assert result.exit_code == 6
     line = one_error_line(result)
@@ -417,8 +424,9 @@ def test_out_of_memory_says_what_to_lower(corpus, out_dir, fast_weights, monkeyp
     assert no_pipeline_threads()
 
 
-def test_auto_retries_with_a_smaller_chunk(corpus, out_dir, fast_weights, monkeypatch):
-    sizes = _oom_once(monkeypatch)
+@pytest.mark.parametrize("error", [GPU_OOM, CPU_OOM], ids=["cuda", "cpu"])
+def test_auto_retries_with_a_smaller_chunk(corpus, out_dir, fast_weights, monkeypatch, error):
+    sizes = _oom_once(monkeypatch, error)
     result = restore(corpus["clip"], out_dir / "out.mp4", "--auto", weights=fast_weights)
     assert result.exit_code == 0, result.output
     assert sizes[0] == 8 and set(sizes[1:]) == {4}
