@@ -41,16 +41,12 @@ def fit_name(name: str, room: int) -> str:
     limit = max(1, NAME_MAX - room)
     if len(raw) <= limit:
         return name
-    cut = raw[:limit]
-    while cut:
+    for end in range(limit, max(0, limit - 4), -1):  # a UTF-8 character has at most 4 bytes
         try:
-            cut.decode("utf-8")
-            break
-        except UnicodeDecodeError as error:
-            if error.start < len(cut) - 3:  # not UTF-8 at all (a legacy name): a byte cut is as good
-                break
-            cut = cut[:-1]
-    return os.fsdecode(cut)
+            return raw[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return os.fsdecode(raw[:limit])  # not UTF-8 at all (a legacy name): any byte is a boundary
 
 
 def _describe(path: str, st: os.stat_result, kind: str) -> str | None:
