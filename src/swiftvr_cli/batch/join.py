@@ -9,7 +9,6 @@ the result is written under a temporary name and renamed when complete.
 
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
 import av
