@@ -138,6 +138,16 @@ def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> No
     raise typer.Exit(code)
 
 
+def print_table(table, console: Console | None = None) -> None:
+    """Print a rich table whole: when stdout is not a terminal rich assumes 80 columns
+    and would cut wide tables (bench, eval) into ellipses."""
+    console = console or Console()
+    needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+    if needed > console.width:
+        console = Console(file=console.file, width=needed)
+    console.print(table)
+
+
 OUT_OF_MEMORY = "out of memory: lower --chunk (e.g. 8), --scale or --max-memory, or add --auto to retry with smaller chunks"
 
 
@@ -414,50 +424,58 @@ def bench(
 def eval_command(
     restored: Annotated[str, typer.Argument(help="Restored video (or, with --degrade, the CLEAN video).")],
     reference: Annotated[Optional[str], typer.Argument(help="Reference video (not used with --degrade).")] = None,
-    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, x4-clean, crf35, deblur, denoise, inpaint), restore, compare with baselines.")] = None,
+    lq: Annotated[Optional[str], typer.Option("--input", help="The low-quality input RESTORED was made from: the baseline (bicubic-upscaled when smaller); adds the gain over it.")] = None,
+    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, x4-clean, x4-area, crf35, deblur, denoise, inpaint), restore, compare with baselines.")] = None,
     weights: Annotated[Optional[str], typer.Option(help="Model for --degrade (default: the shipped model for that task).")] = None,
-    frames: Annotated[int, typer.Option(help="Use at most this many frames.")] = 48,
+    frames: Annotated[Optional[int], typer.Option(help="Use at most this many frames (default: all; 48 with --degrade).")] = None,
     chunk: Annotated[int, typer.Option(help="Chunk size for --degrade.")] = 24,
-    png: Annotated[Optional[Path], typer.Option(help="Save a side-by-side PNG crop (with --degrade).")] = None,
+    png: Annotated[Optional[Path], typer.Option(help="Save the worst frame side by side (a labelled crop) as PNG.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
-    """PSNR (Y and RGB), SSIM and temporal flicker of a restored video against its reference."""
+    """PSNR (Y and RGB), SSIM and temporal flicker of a restored video against its reference,
+    per clip and per frame (the worst frame, the worst 10 %, the gain over the baseline).
+
+    Frames are measured one at a time: memory does not grow with the clips' length.
+    """
 
     def body():
-        from rich.table import Table
+        from .tasks import PRESET_TASKS
 
-        from .evaluation import EvalRow, compare, degrade_eval, finite, load_clip, save_side_by_side
+        if frames is not None and frames < 1:
+            raise UsageError("--frames must be >= 1")
+        if degrade and degrade not in PRESET_TASKS:
+            raise UsageError(f"unknown --degrade {degrade!r}; choose from {', '.join(PRESET_TASKS)}")
+        if degrade and (reference is not None or lq is not None):
+            raise UsageError("--degrade takes one video (the CLEAN one); REFERENCE and --input are for comparing files")
+        if not degrade and reference is None:
+            raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
+
+        from .evaluation import compare_files, degrade_eval, finite, load_clip, report_table, save_worst_frame
 
         if degrade:
             from .model.loading import load_model
+            from .tasks import preset_weights
 
-            from .tasks import PRESET_TASKS, preset_weights
-
-            if degrade not in PRESET_TASKS:
-                raise UsageError(f"unknown --degrade {degrade!r}; choose from {', '.join(PRESET_TASKS)}")
             dev = resolve_device(device)
             model = load_model(weights or preset_weights(degrade), dev, resolve_dtype(DType.auto, dev))
-            rows, outputs = degrade_eval(model, load_clip(restored, frames), degrade, chunk)
-            if png:
-                save_side_by_side(outputs, png)
-                err.print(f"side-by-side crop ({', '.join(outputs)}) -> {png}", highlight=False)
+            evaluation = degrade_eval(model, load_clip(restored, frames or 48), degrade, chunk)
         else:
-            if reference is None:
-                raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
-            rows = [EvalRow("restored", compare(load_clip(restored, frames), load_clip(reference, frames)))]
+            evaluation = compare_files(restored, reference, frames, lq)
+        if evaluation.lengths:
+            counts = ", ".join(f"{name} {count}" for name, count in evaluation.lengths.items())
+            err.print(f"warning: the clips differ in length (frames: {counts}); compared the first {evaluation.rows[0].metrics['frames']}", highlight=False, soft_wrap=True)
+        if png:
+            save_worst_frame(evaluation, png)
+            err.print(f"worst frame ({evaluation.worst_frame}) side by side ({', '.join(evaluation.worst_tiles)}) -> {png}", highlight=False, soft_wrap=True)
         if json_out:
-            sys.stdout.write(json.dumps({r.name: finite(r.metrics) for r in rows}) + "\n")
+            result = {r.name: finite(r.metrics) for r in evaluation.rows}
+            if evaluation.lengths:
+                result["restored" if "restored" in result else evaluation.rows[0].name]["lengths"] = evaluation.lengths
+            sys.stdout.write(json.dumps(result) + "\n")
             return
-        table = Table(title=f"swiftvr eval{' --degrade ' + degrade if degrade else ''}")
-        columns = ["psnr_y", "psnr_rgb", "ssim", "flicker"]
-        table.add_column("output")
-        for column in columns:
-            table.add_column(column, justify="right")
-        for r in rows:
-            table.add_row(r.name, *(f"{r.metrics[c]:.4f}" if c == "ssim" else f"{r.metrics[c]:.2f}" for c in columns))
-        Console().print(table)
+        print_table(report_table(evaluation, f"swiftvr eval{' --degrade ' + degrade if degrade else ''}"))
 
     run_guarded(debug, body)
 
