@@ -95,6 +95,14 @@ def check_model_options(chunk: int, scale: float, overlap: int) -> None:
         raise UsageError("--overlap must be >= 0")
 
 
+def check_output_paths(input: str, output: str, overwrite: bool) -> None:
+    """The output checks of the writer (in == out, exists without -y, folder missing), from
+    the paths alone: they run again when the output is opened."""
+    from .io.targets import check_paths, classify, source_kind_of
+
+    check_paths(classify(output), source_kind_of(input), input, overwrite)
+
+
 def resolve_task(task: TaskName, scale: float | None, mask: str | None) -> float:
     """Check --task against --scale and --mask; the output scale."""
     from .tasks import Task, needs_mask, task_scale
@@ -159,12 +167,24 @@ def run_guarded(debug: bool, fn):
         return _run_guarded(debug, fn)
 
 
+def _loaded(module: str, name: str, default=None):
+    """`name` from a swiftvr module if it was imported, else `default`. An error (or the notes
+    attribute) of a module that never loaded cannot occur, and importing the module to
+    find out would load torch (seconds) just to report a refused option."""
+    return getattr(sys.modules.get(f"{__package__}.{module}"), name, default)
+
+
+class _NeverRaised(Exception):
+    pass
+
+
 def _run_guarded(debug: bool, fn):
-    from .io import BrokenPipe, InputError, OutputError
-    from .model.loading import WeightsError
-    from .pipeline.budget import MemoryBudgetError
-    from .pipeline.safeguards import NOTES_ATTR
+    from .io.errors import BrokenPipe, InputError, OutputError
     from .signals import Terminated
+
+    WeightsError = _loaded("model.loading", "WeightsError", _NeverRaised)  # noqa: N806 - a class
+    MemoryBudgetError = _loaded("pipeline.budget", "MemoryBudgetError", _NeverRaised)  # noqa: N806
+    NOTES_ATTR = _loaded("pipeline.safeguards", "NOTES_ATTR", "_swiftvr_no_notes")  # noqa: N806
 
     try:
         return fn()
@@ -265,6 +285,18 @@ def restore(
     """Restore a video: decode, restore chunk by chunk, encode (audio, subtitles and timestamps kept)."""
 
     def body():
+        # Options and paths first: a refused run is reported before torch and the weights load (seconds).
+        out_scale = resolve_task(task, scale, mask)
+        check_model_options(chunk, out_scale, overlap)
+        if resume and "-" in (input, output):
+            raise UsageError("--resume needs a video file as input and as output (not a pipe)")
+        if checkpoint_every < 1:
+            raise UsageError("--checkpoint-every must be >= 1")
+        if reae_group < 0:
+            raise UsageError("--reae-group must be >= 0 (0: automatic)")
+        if not resume:  # a resumed run's output check is the resume folder's job
+            check_output_paths(input, output, overwrite)
+
         import torch
 
         from .io import EncodeOptions
@@ -275,14 +307,6 @@ def restore(
         from .pipeline.runner import RestoreSettings, restore_video
         from .progress import FrameProgress
 
-        out_scale = resolve_task(task, scale, mask)
-        check_model_options(chunk, out_scale, overlap)
-        if resume and "-" in (input, output):
-            raise UsageError("--resume needs a video file as input and as output (not a pipe)")
-        if checkpoint_every < 1:
-            raise UsageError("--checkpoint-every must be >= 1")
-        if reae_group < 0:
-            raise UsageError("--reae-group must be >= 0 (0: automatic)")
         try:
             memory_limit = parse_size(max_memory) if max_memory is not None else None
         except ValueError as exc:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from .model.loading import default_weights_path
-
 
 class Task(str, enum.Enum):
     sr = "sr"
@@ -60,6 +58,8 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
     hold both sizes: trained on the x4/x2/x1 mix, its x1 path made x264 CRF 35
     video worse (-0.26 dB at 1,500 steps, and falling).
     """
+    from .model.loading import default_weights_path  # torch: only once weights are looked up
+
     default = default_weights_path()
     if not same_size_model(task, scale):
         return default

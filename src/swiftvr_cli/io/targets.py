@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import imageseq
 from .errors import OutputError, describe_av_error
-from .probe import VideoInfo
+from .naming import STDIN, is_image_sequence
+
+if TYPE_CHECKING:  # light at run time: the CLI checks paths before torch is imported
+    from .probe import VideoInfo
 
 STDOUT = "-"
 TEMP_MARK = ".swiftvr-tmp"
@@ -50,10 +54,20 @@ def _same_path(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _source_dir(source: VideoInfo) -> str | None:
-    if source.source_kind != "images":
+def _source_dir(source_kind: str, source_path: str) -> str | None:
+    if source_kind != "images":
         return None
-    return source.path if os.path.isdir(source.path) else os.path.dirname(source.path) or "."
+    return source_path if os.path.isdir(source_path) else os.path.dirname(source_path) or "."
+
+
+def source_kind_of(source: str) -> str:
+    """"stdin", "images" or "file", as the decoder will open it (see `sources.open_source`)."""
+    if source == STDIN:
+        return "stdin"
+    return "images" if is_image_sequence(source) else "file"
+
+
+OVERWRITE_HINT = "add -y/--overwrite to replace"
 
 
 def _check_parent(path: str) -> None:
@@ -81,27 +95,31 @@ def existing_frames(target: Target) -> list[str]:
 
 def validate(target: Target, source: VideoInfo, overwrite: bool) -> None:
     """Raise OutputError unless writing ``target`` is safe."""
+    check_paths(target, source.source_kind, source.path, overwrite)
+
+
+def check_paths(target: Target, source_kind: str, source_path: str, overwrite: bool) -> None:
+    """`validate` from the input's kind and path alone, so it can run before the input is
+    opened or the model loaded: a refused output is reported at once."""
     if target.kind == "stdout":
         return
     if target.kind == "file":
         _check_parent(target.path)
-        if source.source_kind == "file" and _same_path(target.path, source.path):
+        if source_kind == "file" and _same_path(target.path, source_path):
             raise OutputError(f"cannot write {target.path!r}: it is the input file")
         if os.path.exists(target.path) and not overwrite:
-            raise OutputError(f"cannot write {target.path!r}: it already exists (allow overwriting to replace it)")
+            raise OutputError(f"cannot write {target.path!r}: it already exists ({OVERWRITE_HINT} it)")
         return
     if os.path.splitext(target.pattern)[1].lower() != ".png":
         raise OutputError(f"cannot write {target.pattern!r}: image sequences are written as PNG (use a .png pattern)")
     if os.path.exists(target.path) and not os.path.isdir(target.path):
         raise OutputError(f"cannot write images into {target.path!r}: it is a file")
     _check_parent(target.path)
-    src_dir = _source_dir(source)
+    src_dir = _source_dir(source_kind, source_path)
     if src_dir is not None and _same_path(target.path, src_dir):
         raise OutputError(f"cannot write images into {target.path!r}: it is the input folder")
     if existing_frames(target) and not overwrite:
-        raise OutputError(
-            f"cannot write images into {target.path!r}: it already holds frames (allow overwriting to replace them)"
-        )
+        raise OutputError(f"cannot write images into {target.path!r}: it already holds frames ({OVERWRITE_HINT} them)")
 
 
 def temp_file_for(path: str) -> str:
