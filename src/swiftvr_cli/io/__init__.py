@@ -11,6 +11,8 @@ The names below are imported on first use, so the CLI can check paths with
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 _HOMES = {
@@ -31,6 +33,19 @@ def __getattr__(name: str):
     globals()[name] = value
     return value
 
+
+class _Package(types.ModuleType):
+    """Keeps ``io.probe`` the function: importing the submodule of the same name would
+    otherwise rebind the package attribute to the module (the eager imports this
+    replaces rebound it back)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "probe" and isinstance(value, types.ModuleType):
+            return  # the module stays importable through sys.modules
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:
     from .colour import planes_to_rgb, rgb_to_planes
