@@ -182,10 +182,6 @@ def _run_guarded(debug: bool, fn):
     from .io.errors import BrokenPipe, InputError, OutputError
     from .signals import Terminated
 
-    WeightsError = _loaded("model.loading", "WeightsError", _NeverRaised)  # noqa: N806 - a class
-    MemoryBudgetError = _loaded("pipeline.budget", "MemoryBudgetError", _NeverRaised)  # noqa: N806
-    NOTES_ATTR = _loaded("pipeline.safeguards", "NOTES_ATTR", "_swiftvr_no_notes")  # noqa: N806
-
     try:
         return fn()
     except typer.Exit:
@@ -198,26 +194,31 @@ def _run_guarded(debug: bool, fn):
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
         err.print("terminated" if terminated else "interrupted", highlight=False)
-        for note in getattr(exc, NOTES_ATTR, []):
+        for note in _notes(exc):
             err.print(f"note: {note}", highlight=False, soft_wrap=True)
         raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - mapped to a message below
         if debug:
             traceback.print_exc()
-        notes = getattr(exc, NOTES_ATTR, [])
+        notes = _notes(exc)
         if isinstance(exc, InputError):
             fail(str(exc), ExitCode.INPUT, notes)
         if isinstance(exc, OutputError):
             fail(str(exc), ExitCode.OUTPUT, notes)
-        if isinstance(exc, WeightsError):
+        if isinstance(exc, _loaded("model.loading", "WeightsError", _NeverRaised)):
             fail(str(exc), ExitCode.WEIGHTS, notes)
         if isinstance(exc, UsageError):
             fail(str(exc), ExitCode.USAGE, notes)
-        if isinstance(exc, MemoryBudgetError):
+        if isinstance(exc, _loaded("pipeline.budget", "MemoryBudgetError", _NeverRaised)):
             fail(str(exc), ExitCode.MEMORY, notes)
         if _is_out_of_memory(exc):
             fail(OUT_OF_MEMORY, ExitCode.MEMORY, notes)
         fail(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for details)"), ExitCode.INTERNAL, notes)
+
+
+def _notes(exc: BaseException) -> list[str]:
+    """What the run kept (partial output, checkpoints), attached to its exception."""
+    return getattr(exc, _loaded("pipeline.safeguards", "NOTES_ATTR", "_swiftvr_no_notes"), [])
 
 
 def _is_out_of_memory(exc: Exception) -> bool:
