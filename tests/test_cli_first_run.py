@@ -3,12 +3,15 @@ examples in --help, readable `info`, PNG frame names kept."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
+from typer.testing import CliRunner
 
+from swiftvr_cli.cli import app
 from tests import media
 
 PROBE = """
@@ -68,3 +71,32 @@ def test_bad_paths_and_options_are_refused_before_torch(clip, tmp_path, args, co
     got, torch_loaded, output = run_fresh("restore", *filled)
     assert got == code and says in output, output
     assert not torch_loaded
+
+
+def test_version():
+    from swiftvr_cli import __version__
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"swiftvr {__version__}"
+
+
+@pytest.mark.parametrize("command", ["restore", "info", "bench", "eval", "batch"])
+def test_help_of_each_command_has_examples(command):
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+    example_lines = [line for line in result.output.splitlines() if f"swiftvr {command} " in line]
+    assert len(example_lines) >= 2
+
+
+def test_info_prints_tag_names_not_enum_numbers(tmp_path):
+    src = media.make_video(tmp_path / "tagged.mp4", frames=2, size=(32, 32))
+    table = CliRunner().invoke(app, ["info", src], terminal_width=200)
+    assert table.exit_code == 0, table.output
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.output.splitlines() if line.count("│") == 3}
+    assert rows["field_order"] == "progressive"
+    assert rows["colorspace"] in {"unspecified", "bt709", "smpte170m", "bt470bg"}
+    assert not rows["color_primaries"].isdigit() and not rows["color_trc"].isdigit()
+    details = json.loads(CliRunner().invoke(app, ["info", src, "--json"]).stdout)
+    assert isinstance(details["colorspace"], int)  # the JSON keeps its numbers...
+    assert details["field_order_name"] == "progressive"  # ...and gains the names

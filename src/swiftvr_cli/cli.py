@@ -23,6 +23,26 @@ app = typer.Typer(
     help="One-step streaming video restoration (SwiftVR).",
     pretty_exceptions_enable=False,
 )
+
+
+def examples(*lines: str) -> str:
+    """A command's --help epilog: example command lines, one per line, as in ffmpeg's docs."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"swiftvr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_show_version, is_eager=True)] = False,
+) -> None:
+    """One-step streaming video restoration (SwiftVR)."""
 err = Console(stderr=True)
 
 
@@ -249,7 +269,11 @@ StrengthOption = Annotated[Optional[float], typer.Option(min=0.0, max=2.0, help=
 PixFmtOption = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)]
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr restore in.mp4 out.mp4                    # x4 super-resolution with the shipped model",
+    "swiftvr restore in.mkv out.mkv --scale 2 --crf 20 -y",
+    "ffmpeg -i in.mp4 -f yuv4mpegpipe - | swiftvr restore - - | ffmpeg -i - out.mp4",
+))
 def restore(
     input: Annotated[str, typer.Argument(help="Input video, image folder, printf pattern (frames/%05d.png) or '-' for stdin.")],
     output: Annotated[str, typer.Argument(help="Output video, PNG folder / pattern, or '-' for stdout.")],
@@ -343,7 +367,11 @@ def restore(
     run_guarded(debug, body)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr info in.mp4",
+    "swiftvr info frames/ --json",
+    "swiftvr info in.mkv --stream 1",
+))
 def info(
     input: Annotated[str, typer.Argument(help="Video file, image folder or pattern.")],
     stream: Annotated[Optional[int], typer.Option(help="Video stream index.")] = None,
@@ -357,19 +385,27 @@ def info(
 
         from .io import probe
 
+        from .io.colourtags import tag_name
+
         details = probe(input, stream).as_dict()
-        if json_out:
+        names = {key: tag_name(key, value) for key, value in details.items() if tag_name(key, value) is not None}
+        if json_out:  # the raw numbers stay (stable keys); their names are added beside them
+            details.update({f"{key}_name": name for key, name in names.items()})
             sys.stdout.write(json.dumps(details, default=str) + "\n")
             return
         table = Table(title=input, show_header=False)
         for key, value in details.items():
-            table.add_row(key, str(value))
-        Console().print(table)
+            table.add_row(key, names.get(key, str(value)))
+        print_table(table)
 
     run_guarded(debug, body)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr bench                                     # 360p, chunk 24",
+    "swiftvr bench --res 360p,720p --chunk 8,24 --repeats 5 --json bench.json",
+    "swiftvr bench --model-only --device cpu --threads 2",
+))
 def bench(
     res: Annotated[str, typer.Option(help="Output resolutions: 360p,540p,720p,1080p,1440p,4k or WxH list.")] = "360p",
     chunk: Annotated[str, typer.Option(help="Chunk sizes to sweep, e.g. 8,16,24,32.")] = "24",
@@ -445,7 +481,11 @@ def bench(
     run_guarded(debug, body)
 
 
-@app.command("eval")
+@app.command("eval", epilog=examples(
+    "swiftvr eval restored.mp4 reference.mp4 --input lq.mp4 --png worst.png",
+    "swiftvr eval --degrade x4 clean.mp4 --png worst.png",
+    "swiftvr eval --degrade denoise clean.mp4 --json",
+))
 def eval_command(
     restored: Annotated[str, typer.Argument(help="Restored video (or, with --degrade, the CLEAN video).")],
     reference: Annotated[Optional[str], typer.Argument(help="Reference video (not used with --degrade).")] = None,
@@ -459,8 +499,7 @@ def eval_command(
     device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
-    """PSNR (Y and RGB), SSIM and temporal flicker of a restored video against its reference,
-    per clip and per frame (the worst frame, the worst 10 %, the gain over the baseline).
+    """PSNR (Y, RGB), SSIM and flicker against a reference: per clip and per frame (worst frame, worst 10 %, gain over the baseline).
 
     Frames are measured one at a time: memory does not grow with the clips' length.
     """
@@ -517,7 +556,11 @@ BATCH = "Batch"
 RAY = "Ray (--engine ray)"
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr batch in/ out/",
+    "swiftvr batch in/ out/ -r --suffix _x4 --ext mkv --json > summary.json",
+    "swiftvr batch /data/in /data/out -r --shard 0/4 --quiet     # from cron or a job array",
+))
 def batch(
     in_dir: Annotated[str, typer.Argument(help="Folder of input videos.")],
     out_dir: Annotated[str, typer.Argument(help="Output folder; mirrors IN_DIR's structure and holds .swiftvr/manifest.jsonl.")],
