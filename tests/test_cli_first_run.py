@@ -100,3 +100,27 @@ def test_info_prints_tag_names_not_enum_numbers(tmp_path):
     details = json.loads(CliRunner().invoke(app, ["info", src, "--json"]).stdout)
     assert isinstance(details["colorspace"], int)  # the JSON keeps its numbers...
     assert details["field_order_name"] == "progressive"  # ...and gains the names
+
+
+def _restore(*args: str, weights: str):
+    return CliRunner().invoke(app, ["restore", *args, "--weights", weights, "--chunk", "4", "--scale", "1", "--quiet"])
+
+
+def test_png_folder_output_keeps_the_input_frame_names(tmp_path, fast_weights):
+    media.make_images(tmp_path / "in", count=3, size=(32, 24), names="%05d.png", start=1)  # 00001.png ...
+    result = _restore(str(tmp_path / "in"), str(tmp_path / "out"), weights=fast_weights)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["00001.png", "00002.png", "00003.png"]
+    again = _restore(str(tmp_path / "in"), str(tmp_path / "out"), weights=fast_weights)  # those names are frames now
+    assert again.exit_code == 4 and "-y/--overwrite" in again.output
+    # a pattern the user writes is followed as written
+    result = _restore(str(tmp_path / "in"), str(tmp_path / "numbered" / "f%03d.png"), weights=fast_weights)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "numbered").iterdir()) == ["f000.png", "f001.png", "f002.png"]
+
+
+def test_jpeg_frames_become_pngs_of_the_same_name(tmp_path, fast_weights):
+    media.make_images(tmp_path / "in", count=2, size=(32, 24), names="shot_%d.jpg", start=7)
+    result = _restore(str(tmp_path / "in"), str(tmp_path / "out") + "/", weights=fast_weights)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shot_7.png", "shot_8.png"]

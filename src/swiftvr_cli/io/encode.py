@@ -19,7 +19,7 @@ from .image_sink import ImageSink
 from .options import EncodeOptions
 from .probe import VideoInfo
 from .stdio import PipeWriter
-from .targets import Target, classify, temp_file_for, validate
+from .targets import Target, classify, named_like_source, temp_file_for, validate
 from .video_sink import Y4M, ContainerSink
 
 __all__ = ["EncodeOptions", "VideoWriter"]
@@ -49,7 +49,7 @@ class VideoWriter:
         self.options = options or EncodeOptions()
         self.width, self.height = width, height
         self.notes: list[str] = []
-        self.target: Target = classify(target)
+        self.target: Target = named_like_source(classify(target), source.source_kind, source.path)
         validate(self.target, source, overwrite)
         self._overwrite = overwrite
         self._temp: str | None = None

@@ -7,6 +7,7 @@ name. We refuse to overwrite the input or existing outputs by accident.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -30,9 +31,24 @@ class Target:
     kind: str  # "file" | "stdout" | "images"
     path: str  # the file, the image folder, or "-"
     pattern: str = ""  # image file-name pattern, e.g. "%08d.png"
+    pattern_given: bool = False  # the user wrote the pattern (else: a folder, numbered by default)
+    names: tuple[str, ...] = ()  # frame file names, in order, when they follow the input's
 
     def frame_regex(self) -> re.Pattern[str]:
         return imageseq.pattern_regex(self.pattern)
+
+    def frame_name(self, index: int) -> str:
+        """File name of output frame ``index`` (0-based)."""
+        return self.names[index] if index < len(self.names) else imageseq.frame_name(self.pattern, index)
+
+
+def named_like_source(target: Target, source_kind: str, source_path: str) -> Target:
+    """An image-folder output of an image-sequence input keeps the input's frame names
+    (``00001.png`` in -> ``00001.png`` out); a pattern the user gave is followed as written."""
+    if target.kind != "images" or target.pattern_given or source_kind != "images":
+        return target
+    names = imageseq.output_names(imageseq.list_frames(source_path))
+    return dataclasses.replace(target, names=tuple(names)) if names else target
 
 
 def classify(target: str) -> Target:
@@ -40,7 +56,7 @@ def classify(target: str) -> Target:
     if target == STDOUT:
         return Target("stdout", STDOUT)
     if imageseq.is_pattern(target):
-        return Target("images", os.path.dirname(target) or ".", os.path.basename(target))
+        return Target("images", os.path.dirname(target) or ".", os.path.basename(target), pattern_given=True)
     if target.endswith(("/", os.sep)) or os.path.isdir(target):
         return Target("images", target.rstrip("/" + os.sep) or os.sep, imageseq.DEFAULT_OUTPUT_PATTERN)
     if not os.path.splitext(os.path.basename(target))[1] and not os.path.isfile(target):
@@ -90,7 +106,7 @@ def existing_frames(target: Target) -> list[str]:
     if not os.path.isdir(target.path):
         return []
     regex = target.frame_regex()
-    return sorted(n for n in os.listdir(target.path) if regex.match(n))
+    return sorted(n for n in os.listdir(target.path) if regex.match(n) or n in target.names)
 
 
 def validate(target: Target, source: VideoInfo, overwrite: bool) -> None:
@@ -101,6 +117,7 @@ def validate(target: Target, source: VideoInfo, overwrite: bool) -> None:
 def check_paths(target: Target, source_kind: str, source_path: str, overwrite: bool) -> None:
     """`validate` from the input's kind and path alone, so it can run before the input is
     opened or the model loaded: a refused output is reported at once."""
+    target = named_like_source(target, source_kind, source_path)
     if target.kind == "stdout":
         return
     if target.kind == "file":
