@@ -413,6 +413,7 @@ def bench(
     compile_model: CompileOption = False,
     scale: Annotated[float, typer.Option(help="Upscale factor (input = output / scale).")] = 4.0,
     chunks: Annotated[int, typer.Option(help="Timed chunks per setting (after one warm-up chunk).")] = 2,
+    repeats: Annotated[int, typer.Option(help="Measure each setting this many times; the median is shown with the spread, and a wide spread is flagged.")] = 3,
     weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded).")] = None,
     random_weights: Annotated[Optional[str], typer.Option("--random-weights", help="Benchmark a preset (official, tiny) or config json with random weights.")] = None,
     device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
@@ -429,7 +430,7 @@ def bench(
         import torch
 
         from .bench.report import plot_results, results_table
-        from .bench.sweep import environment, parse_ints, parse_resolutions, results_json, run_sweep
+        from .bench.sweep import environment, noise_warnings, parse_ints, parse_resolutions, results_json, run_sweep
         from .model.loading import load_model, random_model
         from .model.presets import PRESETS, preset
 
@@ -443,6 +444,8 @@ def bench(
             raise UsageError("--chunk values must be positive multiples of 4")
         if reae_group < 0:
             raise UsageError("--reae-group must be >= 0 (0: the whole chunk)")
+        if repeats < 1 or chunks < 1:
+            raise UsageError("--repeats and --chunks must be >= 1")
         dev = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, dev)
         if random_weights:
@@ -466,11 +469,13 @@ def bench(
         env["compiled"] = compile_model
         err.print(f"bench on {env['device']} ({env['dtype']}, {env['parameters']:,} parameters, {label})", highlight=False)
         results = run_sweep(
-            model, resolutions, chunk_sizes, scale, chunks, end_to_end, reae_group=reae_group, compiled=compile_model,
+            model, resolutions, chunk_sizes, scale, chunks, end_to_end, reae_group=reae_group, compiled=compile_model, repeats=repeats,
             on_result=lambda r: err.print(f"  {r.resolution} chunk {r.chunk}: {r.status} model {r.model_fps or 0:.2f} fps", highlight=False),
         )  # fmt: skip
-        Console().print(results_table(results, f"swiftvr bench: {env['device']}, {env['dtype']}, scale {scale}"))
-        settings = {"scale": scale, "chunks": chunks, "end_to_end": end_to_end, "reae_group": reae_group, "compile": compile_model, "warmup_middle": int(compile_model)}
+        print_table(results_table(results, f"swiftvr bench: {env['device']}, {env['dtype']}, scale {scale}"))
+        for line in noise_warnings(results):
+            err.print(f"warning: {line}", highlight=False, soft_wrap=True)
+        settings = {"scale": scale, "chunks": chunks, "repeats": repeats, "end_to_end": end_to_end, "reae_group": reae_group, "compile": compile_model, "warmup_middle": int(compile_model)}
         if json_path:
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps(results_json(env, results, settings), indent=2) + "\n")
