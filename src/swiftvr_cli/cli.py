@@ -357,7 +357,7 @@ def restore(
             run = lambda s: restore_video(model, input, output, s, on_progress=progress.update)  # noqa: E731
             summary = restore_with_retries(run, settings, output, can_retry=input != "-")
         for note in summary.notes:
-            err.print(f"note: {note}", highlight=False)
+            err.print(f"note: {note}", highlight=False, soft_wrap=True)
         if json_summary:
             text = json.dumps(summary.as_dict())
             (sys.stderr if output == "-" else sys.stdout).write(text + "\n")

@@ -18,6 +18,7 @@ from .errors import OutputError, describe_av_error
 from .image_sink import ImageSink
 from .options import EncodeOptions
 from .probe import VideoInfo
+from .stdin_side import current_tap
 from .stdio import PipeWriter
 from .targets import Target, classify, named_like_source, temp_file_for, validate
 from .video_sink import Y4M, ContainerSink
@@ -60,7 +61,7 @@ class VideoWriter:
         kind, opts = self.target.kind, self.options
         if kind == "images":
             return ImageSink(self.target, width=self.width, height=self.height, pix_fmt=opts.pix_fmt)
-        side = source.path if source.source_kind == "file" else None
+        side = source.path if source.source_kind == "file" else current_tap() if source.source_kind == "stdin" else None
         common = dict(
             width=self.width, height=self.height, source=source, options=opts, notes=self.notes, side_source=side
         )
