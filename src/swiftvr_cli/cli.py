@@ -43,6 +43,8 @@ def _options(
     version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_show_version, is_eager=True)] = False,
 ) -> None:
     """One-step streaming video restoration (SwiftVR)."""
+
+
 err = Console(stderr=True)
 
 

@@ -36,6 +36,14 @@ TASK_WEIGHTS: dict[Task, str] = {
 }
 
 
+def default_weights_path() -> Path:
+    """The embedded default model's json (imported on use: model.loading loads torch, and
+    the CLI checks --task and --scale before that)."""
+    from .model import loading
+
+    return loading.default_weights_path()
+
+
 def task_scale(task: Task, scale: float | None) -> float:
     """The output scale: --scale for sr (default 4), 1 for every other task."""
     if task is Task.sr:
@@ -58,8 +66,6 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
     hold both sizes: trained on the x4/x2/x1 mix, its x1 path made x264 CRF 35
     video worse (-0.26 dB at 1,500 steps, and falling).
     """
-    from .model.loading import default_weights_path  # torch: only once weights are looked up
-
     default = default_weights_path()
     if not same_size_model(task, scale):
         return default
