@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
+import av
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -57,3 +62,117 @@ def test_every_preset_is_measured_with_the_weights_its_task_uses():
     assert preset_weights("x4").name == "swiftvr-tiny.json"
     assert task_weights(Task.sr, 1) == task_weights(Task.clean)  # --scale 1 is clean-up
     assert preset_weights("crf35").exists()
+
+
+def _write(path, frames: list[np.ndarray]) -> str:
+    """Lossless (ffv1) video of float [H, W, 3] frames: the decoded pixels are what was written."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv444p"
+        for rgb in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.round(rgb * 255).astype(np.uint8), format="rgb24").reformat(format="yuv444p")))
+        container.mux(stream.encode(None))
+    return str(path)
+
+
+def _pattern(frames: int, size=(64, 48)) -> list[np.ndarray]:
+    return [media.pattern_rgb(i, *size, frames) for i in range(frames)]
+
+
+def _noisy(frame: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    return np.clip(frame + np.random.default_rng(seed).normal(0, sigma, frame.shape), 0, 1)
+
+
+def test_the_worst_frame_and_the_worst_10_percent_are_reported(tmp_path):
+    clean = _pattern(10)
+    restored = [_noisy(f, 0.01, i) for i, f in enumerate(clean)]
+    restored[7] = _noisy(clean[7], 0.1, 99)  # one bad frame
+    result = run("eval", _write(tmp_path / "r.mkv", restored), _write(tmp_path / "c.mkv", clean), "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["restored"]
+    assert row["frames"] == 10 and row["worst_frame"] == 7
+    assert row["psnr_y_worst"] < row["psnr_y"] - 10  # the mean hides it; the worst frame does not
+    assert row["psnr_y_worst10"] == pytest.approx(row["psnr_y_worst"])  # 10 % of 10 frames: that frame
+    assert {"psnr_y", "psnr_rgb", "ssim", "flicker"} <= set(row)  # the earlier keys are kept
+
+
+def test_gain_over_the_input_it_was_restored_from(tmp_path):
+    clean = _pattern(10, (64, 48))
+    small = [f[::2, ::2] for f in clean]  # a 32x24 "input"; its bicubic upscale is the baseline
+    restored = [_noisy(f, 0.02, i) for i, f in enumerate(clean)]
+    restored[4] = _noisy(clean[4], 0.3, 1)
+    args = [_write(tmp_path / "r.mkv", restored), _write(tmp_path / "c.mkv", clean), "--input", _write(tmp_path / "lq.mkv", small)]
+    result = run("eval", *args, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    ours, bicubic = rows["restored"], rows["bicubic"]
+    assert ours["baseline"] == "bicubic"
+    assert ours["gain_db"] == pytest.approx(ours["psnr_y"] - bicubic["psnr_y"], abs=1e-6)
+    assert ours["worst_frame"] == 4
+    assert ours["worst_frame_gain_db"] <= ours["worst10_gain_db"] <= ours["gain_db"]
+    table = run("eval", *args)
+    assert table.exit_code == 0 and "worst 10 %" in table.output and "bicubic" in table.output
+
+
+def test_one_frame_clips_have_no_flicker_and_do_not_crash(tmp_path):
+    clean = _pattern(1)
+    args = [_write(tmp_path / "r.mkv", [_noisy(clean[0], 0.02, 0)]), _write(tmp_path / "c.mkv", clean)]
+    result = run("eval", *args, "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["restored"]
+    assert row["frames"] == 1 and "flicker" not in row
+    table = run("eval", *args)
+    assert table.exit_code == 0, table.output
+    assert "Traceback" not in table.output
+
+
+def test_clips_of_different_lengths_are_named_and_compared_on_their_common_frames(tmp_path):
+    clean = _pattern(9)
+    result = run("eval", _write(tmp_path / "r.mkv", clean[:6]), _write(tmp_path / "c.mkv", clean), "--json")
+    assert result.exit_code == 0, result.output
+    assert "differ in length" in result.stderr and "restored 6" in result.stderr and "reference 9" in result.stderr
+    row = json.loads(result.stdout)["restored"]
+    assert row["frames"] == 6 and row["lengths"] == {"restored": 6, "reference": 9}
+
+
+def test_png_shows_the_worst_frame_labelled(video, tmp_path):
+    png = tmp_path / "worst.png"
+    result = run("eval", "--degrade", "x2", video, "--json", "--device", "cpu", "--chunk", "4", "--png", str(png))
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    worst = rows["ours"]["worst_frame"]
+    assert f"worst frame ({worst})" in result.stderr
+    with av.open(str(png)) as container:
+        image = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    tiles = 4  # ours, bicubic, lanczos, reference
+    assert image.shape[1] == tiles * 64 + (tiles - 1) * 4  # 64-pixel crops of the 96x64 clip, 4-pixel gaps
+    strip = image[:9]  # the title: white text on black
+    assert (strip == 255).any() and (strip == 0).mean() > 0.5
+    assert rows["ours"]["baseline"] == "bicubic" and isinstance(rows["ours"]["gain_db"], float)
+
+
+MEMORY_PROBE = """
+import resource, sys
+from typer.testing import CliRunner
+from swiftvr_cli.cli import app
+
+peaks = []
+for clip in sys.argv[1:]:
+    result = CliRunner().invoke(app, ["eval", clip, clip, "--json"])
+    assert result.exit_code == 0, result.output
+    peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # MiB
+print(*peaks)
+"""
+
+
+def test_eval_memory_does_not_grow_with_the_clip_length(tmp_path):
+    # All frames at once in float64 (the old way) needs ~0.5 GB more for the long clip
+    # (120 frames of 192x192: ~35 MB per float64 luma copy, a dozen copies); streamed, nothing.
+    short = media.make_video(tmp_path / "short.mkv", frames=6, size=(192, 192), codec="ffv1")
+    long = media.make_video(tmp_path / "long.mkv", frames=120, size=(192, 192), codec="ffv1")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, short, long], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after_short, after_long = map(int, done.stdout.split())
+    assert after_long - after_short < 60, f"peak memory grew by {after_long - after_short} MiB for a 20x longer clip"

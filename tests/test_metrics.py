@@ -47,7 +47,7 @@ def test_ssim_of_flat_frames_matches_luminance_term() -> None:
     ya, yb = 16 + 219 * a, 16 + 219 * b  # the Y weights sum to 219
     c1 = (0.01 * 255) ** 2
     expected = (2 * ya * yb + c1) / (ya**2 + yb**2 + c1)
-    assert metrics.ssim(x, y) == pytest.approx(expected, rel=1e-6)
+    assert metrics.ssim(x, y) == pytest.approx(expected, rel=1e-5)  # filtered in float32 (bounded memory)
 
 
 def test_ssim_drops_with_noise() -> None:

@@ -23,6 +23,28 @@ app = typer.Typer(
     help="One-step streaming video restoration (SwiftVR).",
     pretty_exceptions_enable=False,
 )
+
+
+def examples(*lines: str) -> str:
+    """A command's --help epilog: example command lines, one per line, as in ffmpeg's docs."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"swiftvr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_show_version, is_eager=True)] = False,
+) -> None:
+    """One-step streaming video restoration (SwiftVR)."""
+
+
 err = Console(stderr=True)
 
 
@@ -115,6 +137,14 @@ def print_stdout(text: str) -> None:
     write(text)
 
 
+def check_output_paths(input: str, output: str, overwrite: bool) -> None:
+    """The output checks of the writer (in == out, exists without -y, folder missing), from
+    the paths alone: they run again when the output is opened."""
+    from .io.targets import check_paths, classify, source_kind_of
+
+    check_paths(classify(output), source_kind_of(input), input, overwrite)
+
+
 def resolve_task(task: TaskName, scale: float | None, mask: str | None) -> float:
     """Check --task against --scale and --mask; the output scale."""
     from .tasks import Task, needs_mask, task_scale
@@ -158,6 +188,16 @@ def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> No
     raise typer.Exit(code)
 
 
+def print_table(table, console: Console | None = None) -> None:
+    """Print a rich table whole: when stdout is not a terminal rich assumes 80 columns
+    and would cut wide tables (bench, eval) into ellipses."""
+    console = console or Console()
+    needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+    if needed > console.width:
+        console = Console(file=console.file, width=needed)
+    console.print(table)
+
+
 OUT_OF_MEMORY = "out of memory: lower --chunk (e.g. 8), --scale or --max-memory, or add --auto to retry with smaller chunks"
 
 
@@ -186,11 +226,19 @@ def _stopped(exc: KeyboardInterrupt) -> None:
     raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
 
 
+def _loaded(module: str, name: str, default=None):
+    """`name` from a swiftvr module if it was imported, else `default`. An error (or the notes
+    attribute) of a module that never loaded cannot occur, and importing the module to
+    find out would load torch (seconds) just to report a refused option."""
+    return getattr(sys.modules.get(f"{__package__}.{module}"), name, default)
+
+
+class _NeverRaised(Exception):
+    pass
+
+
 def _run_guarded(debug: bool, fn):
-    from .io import BrokenPipe, InputError, OutputError
-    from .model.loading import WeightsError
-    from .pipeline.budget import MemoryBudgetError
-    from .pipeline.safeguards import NOTES_ATTR
+    from .io.errors import BrokenPipe, InputError, OutputError
 
     try:
         return fn()
@@ -206,20 +254,25 @@ def _run_guarded(debug: bool, fn):
     except Exception as exc:  # noqa: BLE001 - mapped to a message below
         if debug:
             traceback.print_exc()
-        notes = getattr(exc, NOTES_ATTR, [])
+        notes = _notes(exc)
         if isinstance(exc, InputError):
             fail(str(exc), ExitCode.INPUT, notes)
         if isinstance(exc, OutputError):
             fail(str(exc), ExitCode.OUTPUT, notes)
-        if isinstance(exc, WeightsError):
+        if isinstance(exc, _loaded("model.loading", "WeightsError", _NeverRaised)):
             fail(str(exc), ExitCode.WEIGHTS, notes)
         if isinstance(exc, UsageError):
             fail(str(exc), ExitCode.USAGE, notes)
-        if isinstance(exc, MemoryBudgetError):
+        if isinstance(exc, _loaded("pipeline.budget", "MemoryBudgetError", _NeverRaised)):
             fail(str(exc), ExitCode.MEMORY, notes)
         if _is_out_of_memory(exc):
             fail(OUT_OF_MEMORY, ExitCode.MEMORY, notes)
         fail(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for details)"), ExitCode.INTERNAL, notes)
+
+
+def _notes(exc: BaseException) -> list[str]:
+    """What the run kept (partial output, checkpoints), attached to its exception."""
+    return getattr(exc, _loaded("pipeline.safeguards", "NOTES_ATTR", "_swiftvr_no_notes"), [])
 
 
 def _is_out_of_memory(exc: Exception) -> bool:
@@ -250,7 +303,11 @@ StrengthOption = Annotated[Optional[float], typer.Option(min=0.0, max=2.0, help=
 PixFmtOption = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.", rich_help_panel=IO)]
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr restore in.mp4 out.mp4                    # x4 super-resolution with the shipped model",
+    "swiftvr restore in.mkv out.mkv --scale 2 --crf 20 -y",
+    "ffmpeg -i in.mp4 -f yuv4mpegpipe - | swiftvr restore - - | ffmpeg -i - out.mp4",
+))
 def restore(
     input: Annotated[str, typer.Argument(help="Input video, image folder, printf pattern (frames/%05d.png) or '-' for stdin.")],
     output: Annotated[str, typer.Argument(help="Output video, PNG folder / pattern, or '-' for stdout.")],
@@ -287,14 +344,7 @@ def restore(
     """Restore a video: decode, restore chunk by chunk, encode (audio, subtitles and timestamps kept)."""
 
     def body():
-        from .io import EncodeOptions
-        from .model.loading import load_model
-        from .pipeline.budget import parse_size
-        from .pipeline.resume import work_dir_for
-        from .pipeline.retry import restore_with_retries
-        from .pipeline.runner import RestoreSettings, restore_video
-        from .progress import FrameProgress
-
+        # Options and paths first: a refused run is reported before torch and the weights load (seconds).
         out_scale = resolve_task(task, scale, mask)
         check_model_options(chunk, out_scale, overlap)
         if resume and "-" in (input, output):
@@ -303,6 +353,17 @@ def restore(
             raise UsageError("--checkpoint-every must be >= 1")
         if reae_group < 0:
             raise UsageError("--reae-group must be >= 0 (0: automatic)")
+        if not resume:  # a resumed run's output check is the resume folder's job
+            check_output_paths(input, output, overwrite)
+
+        from .io import EncodeOptions
+        from .model.loading import load_model
+        from .pipeline.budget import parse_size
+        from .pipeline.resume import work_dir_for
+        from .pipeline.retry import restore_with_retries
+        from .pipeline.runner import RestoreSettings, restore_video
+        from .progress import FrameProgress
+
         try:
             memory_limit = parse_size(max_memory) if max_memory is not None else None
         except ValueError as exc:
@@ -327,7 +388,7 @@ def restore(
             run = lambda s: restore_video(model, input, output, s, on_progress=progress.update)  # noqa: E731
             summary = restore_with_retries(run, settings, output, can_retry=input != "-")
         for note in summary.notes:
-            err.print(f"note: {note}", highlight=False)
+            err.print(f"note: {note}", highlight=False, soft_wrap=True)
         if json_summary:
             text = json.dumps(summary.as_dict())
             if output == "-":
@@ -340,7 +401,11 @@ def restore(
     run_guarded(debug, body)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr info in.mp4",
+    "swiftvr info frames/ --json",
+    "swiftvr info in.mkv --stream 1",
+))
 def info(
     input: Annotated[str, typer.Argument(help="Video file, image folder or pattern.")],
     stream: Annotated[Optional[int], typer.Option(help="Video stream index.")] = None,
@@ -354,19 +419,27 @@ def info(
 
         from .io import probe
 
+        from .io.colourtags import tag_name
+
         details = probe(input, stream).as_dict()
-        if json_out:
+        names = {key: tag_name(key, value) for key, value in details.items() if tag_name(key, value) is not None}
+        if json_out:  # the raw numbers stay (stable keys); their names are added beside them
+            details.update({f"{key}_name": name for key, name in names.items()})
             print_stdout(json.dumps(details, default=str))
             return
         table = Table(title=input, show_header=False)
         for key, value in details.items():
-            table.add_row(key, str(value))
-        Console().print(table)
+            table.add_row(key, names.get(key, str(value)))
+        print_table(table)
 
     run_guarded(debug, body)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr bench                                     # 360p, chunk 24",
+    "swiftvr bench --res 360p,720p --chunk 8,24 --repeats 5 --json bench.json",
+    "swiftvr bench --model-only --device cpu --threads 2",
+))
 def bench(
     res: Annotated[str, typer.Option(help="Output resolutions: 360p,540p,720p,1080p,1440p,4k or WxH list.")] = "360p",
     chunk: Annotated[str, typer.Option(help="Chunk sizes to sweep, e.g. 8,16,24,32.")] = "24",
@@ -374,6 +447,7 @@ def bench(
     compile_model: CompileOption = False,
     scale: Annotated[float, typer.Option(help="Upscale factor (input = output / scale).")] = 4.0,
     chunks: Annotated[int, typer.Option(help="Timed chunks per setting (after one warm-up chunk).")] = 2,
+    repeats: Annotated[int, typer.Option(help="Measure each setting this many times; the median is shown with the spread, and a wide spread is flagged.")] = 3,
     weights: Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded).")] = None,
     random_weights: Annotated[Optional[str], typer.Option("--random-weights", help="Benchmark a preset (official, tiny) or config json with random weights.")] = None,
     device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
@@ -388,7 +462,7 @@ def bench(
 
     def body():
         from .bench.report import plot_results, results_table
-        from .bench.sweep import environment, parse_ints, parse_resolutions, results_json, run_sweep
+        from .bench.sweep import environment, noise_warnings, parse_ints, parse_resolutions, results_json, run_sweep
         from .model.loading import load_model, random_model
         from .model.presets import PRESETS, preset
 
@@ -403,6 +477,8 @@ def bench(
             raise UsageError("--chunk values must be positive multiples of 4")
         if reae_group < 0:
             raise UsageError("--reae-group must be >= 0 (0: the whole chunk)")
+        if repeats < 1 or chunks < 1:
+            raise UsageError("--repeats and --chunks must be >= 1")
         dev = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, dev)
         if random_weights:
@@ -433,11 +509,13 @@ def bench(
         env["compiled"] = compile_model
         err.print(f"bench on {env['device']} ({env['dtype']}, {env['parameters']:,} parameters, {label})", highlight=False)
         results = run_sweep(
-            model, resolutions, chunk_sizes, scale, chunks, end_to_end, reae_group=reae_group, compiled=compile_model,
+            model, resolutions, chunk_sizes, scale, chunks, end_to_end, reae_group=reae_group, compiled=compile_model, repeats=repeats,
             on_result=lambda r: err.print(f"  {r.resolution} chunk {r.chunk}: {r.status} model {r.model_fps or 0:.2f} fps", highlight=False),
         )  # fmt: skip
-        Console().print(results_table(results, f"swiftvr bench: {env['device']}, {env['dtype']}, scale {scale}"))
-        settings = {"scale": scale, "chunks": chunks, "end_to_end": end_to_end, "reae_group": reae_group, "compile": compile_model, "warmup_middle": int(compile_model)}
+        print_table(results_table(results, f"swiftvr bench: {env['device']}, {env['dtype']}, scale {scale}"))
+        for line in noise_warnings(results):
+            err.print(f"warning: {line}", highlight=False, soft_wrap=True)
+        settings = {"scale": scale, "chunks": chunks, "repeats": repeats, "end_to_end": end_to_end, "reae_group": reae_group, "compile": compile_model, "warmup_middle": int(compile_model)}
         if json_path:
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps(results_json(env, results, settings), indent=2) + "\n")
@@ -448,59 +526,65 @@ def bench(
     run_guarded(debug, body)
 
 
-@app.command("eval")
+@app.command("eval", epilog=examples(
+    "swiftvr eval restored.mp4 reference.mp4 --input lq.mp4 --png worst.png",
+    "swiftvr eval --degrade x4 clean.mp4 --png worst.png",
+    "swiftvr eval --degrade denoise clean.mp4 --json",
+))
 def eval_command(
     restored: Annotated[str, typer.Argument(help="Restored video (or, with --degrade, the CLEAN video).")],
     reference: Annotated[Optional[str], typer.Argument(help="Reference video (not used with --degrade).")] = None,
-    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, x4-clean, crf35, deblur, denoise, inpaint), restore, compare with baselines.")] = None,
+    lq: Annotated[Optional[str], typer.Option("--input", help="The low-quality input RESTORED was made from: the baseline (bicubic-upscaled when smaller); adds the gain over it.")] = None,
+    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, x4-clean, x4-area, crf35, deblur, denoise, inpaint), restore, compare with baselines.")] = None,
     weights: Annotated[Optional[str], typer.Option(help="Model for --degrade (default: the shipped model for that task).")] = None,
-    frames: Annotated[int, typer.Option(help="Use at most this many frames.")] = 48,
+    frames: Annotated[Optional[int], typer.Option(help="Use at most this many frames (default: all; 48 with --degrade).")] = None,
     chunk: Annotated[int, typer.Option(help="Chunk size for --degrade.")] = 24,
-    png: Annotated[Optional[Path], typer.Option(help="Save a side-by-side PNG crop (with --degrade).")] = None,
+    png: Annotated[Optional[Path], typer.Option(help="Save the worst frame side by side (a labelled crop) as PNG.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
-    """PSNR (Y and RGB), SSIM and temporal flicker of a restored video against its reference."""
+    """PSNR (Y, RGB), SSIM and flicker against a reference: per clip and per frame (worst frame, worst 10 %, gain over the baseline).
+
+    Frames are measured one at a time: memory does not grow with the clips' length.
+    """
 
     def body():
-        from rich.table import Table
+        from .tasks import PRESET_TASKS
 
-        from .evaluation import EvalRow, compare, degrade_eval, finite, load_clip, save_side_by_side
+        if frames is not None and frames < 1:
+            raise UsageError("--frames must be >= 1")
+        if degrade and degrade not in PRESET_TASKS:
+            raise UsageError(f"unknown --degrade {degrade!r}; choose from {', '.join(PRESET_TASKS)}")
+        if degrade and (reference is not None or lq is not None):
+            raise UsageError("--degrade takes one video (the CLEAN one); REFERENCE and --input are for comparing files")
+        if not degrade and reference is None:
+            raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
+
+        from .evaluation import compare_files, degrade_eval, finite, load_clip, report_table, save_worst_frame
 
         if degrade:
             from .model.loading import load_model
+            from .tasks import preset_weights
 
-            from .tasks import PRESET_TASKS, preset_weights
-
-            if degrade not in PRESET_TASKS:
-                raise UsageError(f"unknown --degrade {degrade!r}; choose from {', '.join(PRESET_TASKS)}")
             dev = resolve_device(device)
             model = load_model(weights or preset_weights(degrade), dev, resolve_dtype(DType.auto, dev))
-            rows, outputs = degrade_eval(model, load_clip(restored, frames), degrade, chunk)
-            if png:
-                save_side_by_side(outputs, png)
-                err.print(f"side-by-side crop ({', '.join(outputs)}) -> {png}", highlight=False)
+            evaluation = degrade_eval(model, load_clip(restored, frames or 48), degrade, chunk)
         else:
-            if reference is None:
-                raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
-            ours, theirs = load_clip(restored, frames), load_clip(reference, frames)
-            if len(ours) != len(theirs):  # compared over the shorter one; never silently
-                err.print(f"note: {restored} has {len(ours)} frames and {reference} {len(theirs)} (of the first {frames}): "
-                          f"only the first {min(len(ours), len(theirs))} are compared", highlight=False, markup=False, soft_wrap=True)  # fmt: skip
-            rows = [EvalRow("restored", compare(ours, theirs))]
+            evaluation = compare_files(restored, reference, frames, lq)
+        if evaluation.lengths:
+            counts = ", ".join(f"{name} {count}" for name, count in evaluation.lengths.items())
+            err.print(f"warning: the clips differ in length (frames: {counts}); compared the first {evaluation.rows[0].metrics['frames']}", highlight=False, soft_wrap=True)
+        if png:
+            save_worst_frame(evaluation, png)
+            err.print(f"worst frame ({evaluation.worst_frame}) side by side ({', '.join(evaluation.worst_tiles)}) -> {png}", highlight=False, soft_wrap=True)
         if json_out:
-            print_stdout(json.dumps({r.name: finite(r.metrics) for r in rows}))
+            result = {r.name: finite(r.metrics) for r in evaluation.rows}
+            if evaluation.lengths:
+                result["restored" if "restored" in result else evaluation.rows[0].name]["lengths"] = evaluation.lengths
+            print_stdout(json.dumps(result))
             return
-        table = Table(title=f"swiftvr eval{' --degrade ' + degrade if degrade else ''}")
-        columns = ["psnr_y", "psnr_rgb", "ssim", "flicker"]
-        table.add_column("output")
-        for column in columns:
-            table.add_column(column, justify="right")
-        for r in rows:
-            cells = ("n/a (one frame)" if c not in r.metrics else f"{r.metrics[c]:.4f}" if c == "ssim" else f"{r.metrics[c]:.2f}" for c in columns)
-            table.add_row(r.name, *cells)
-        Console().print(table)
+        print_table(report_table(evaluation, f"swiftvr eval{' --degrade ' + degrade if degrade else ''}"))
 
     run_guarded(debug, body)
 
@@ -517,7 +601,11 @@ BATCH = "Batch"
 RAY = "Ray (--engine ray)"
 
 
-@app.command()
+@app.command(epilog=examples(
+    "swiftvr batch in/ out/",
+    "swiftvr batch in/ out/ -r --suffix _x4 --ext mkv --json > summary.json",
+    "swiftvr batch /data/in /data/out -r --shard 0/4 --quiet     # from cron or a job array",
+))
 def batch(
     in_dir: Annotated[str, typer.Argument(help="Folder of input videos.")],
     out_dir: Annotated[str, typer.Argument(help="Output folder; mirrors IN_DIR's structure and holds .swiftvr/manifest.jsonl.")],

@@ -4,14 +4,16 @@ degrade -> restore -> compare against simple baselines in one go."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
 
 from .io import InputError, VideoReader, frames_to_rgb
-from .metrics import evaluate
+from .metrics import ClipMetrics, gain_summary
 
 
 def load_clip(path: str, max_frames: int | None = None) -> torch.Tensor:
@@ -47,19 +49,130 @@ def lanczos_resize(x: torch.Tensor, size: tuple[int, int], a: int = 3) -> torch.
     return torch.einsum("Hh,tchw,Ww->tcHW", rows, x, cols)
 
 
+def iter_clip(path: str, max_frames: int | None = None) -> Iterator[torch.Tensor]:
+    """The frames of a video one at a time, each [1, 3, H, W] float in [0, 1]."""
+    with VideoReader(path) as reader:
+        for index, frame in enumerate(reader):
+            if max_frames and index >= max_frames:
+                return
+            yield frames_to_rgb([frame], reader.info) / 255.0
+
+
 @dataclass
 class EvalRow:
+    """One compared output: its metrics (JSON-ready) and its PSNR-Y per frame."""
+
     name: str
-    metrics: dict[str, float]
+    metrics: dict[str, float | int | str]
+    psnr_y_frames: list[float] = field(default_factory=list)
 
 
-def compare(restored: torch.Tensor, reference: torch.Tensor) -> dict[str, float]:
-    frames = min(restored.shape[0], reference.shape[0])
+@dataclass
+class Evaluation:
+    """What `swiftvr eval` reports: a row per output, the frame to show (the worst one)
+    and, when the two clips differ in length, how many frames each has."""
+
+    rows: list[EvalRow]
+    worst_frame: int
+    worst_tiles: dict[str, torch.Tensor]  # that frame, by name (reference last)
+    lengths: dict[str, int] = field(default_factory=dict)
+
+
+def pick_baseline(per_frame: dict[str, list[float]]) -> str | None:
+    """The plain method a model must beat: bicubic for super-resolution, else the best
+    (by mean PSNR-Y) of the degraded input and the task's simple method."""
+    if "bicubic" in per_frame:
+        return "bicubic"
+    if not per_frame:
+        return None
+    return max(per_frame, key=lambda name: sum(per_frame[name]) / len(per_frame[name]))
+
+
+def frame_gains(ours: list[float], baseline: list[float]) -> list[float]:
+    """Per-frame PSNR gain in dB; a frame identical in both counts as no gain."""
+    return [0.0 if a == b else a - b for a, b in zip(ours, baseline)]
+
+
+def summarise(rows: list[EvalRow], ours: str) -> int:
+    """Add the per-frame summary to each row (frames, worst and worst-10 % PSNR-Y) and to
+    ours its gain over the baseline (mean, worst frame, worst 10 %); the worst frame's index
+    (lowest gain, or lowest PSNR-Y without a baseline)."""
+    for row in rows:
+        spread = gain_summary(row.psnr_y_frames)
+        row.metrics.update(frames=len(row.psnr_y_frames), psnr_y_worst=spread["worst"], psnr_y_worst10=spread["worst10"])
+    mine = next(r for r in rows if r.name == ours)
+    others = {r.name: r.psnr_y_frames for r in rows if r.name != ours}
+    baseline = pick_baseline(others)
+    if baseline is None:
+        scores = mine.psnr_y_frames
+    else:
+        scores = frame_gains(mine.psnr_y_frames, others[baseline])
+        summary = gain_summary(scores)
+        mine.metrics.update(
+            baseline=baseline, gain_db=summary["mean"], worst_frame_gain_db=summary["worst"], worst10_gain_db=summary["worst10"]
+        )  # fmt: skip
+    worst = min(range(len(scores)), key=scores.__getitem__)
+    mine.metrics["worst_frame"] = worst
+    return worst
+
+
+def _rows(clips: dict[str, ClipMetrics]) -> list[EvalRow]:
+    return [EvalRow(name, dict(clip.result()), list(clip.psnr_y)) for name, clip in clips.items()]
+
+
+def compare_files(restored: str, reference: str, max_frames: int | None = None, lq: str | None = None) -> Evaluation:
+    """Stream RESTORED and REFERENCE (and the LQ input they came from, as the baseline)
+    frame by frame: memory does not grow with the clips' length.
+
+    The LQ input is upscaled with bicubic when its size differs (super-resolution), else
+    it is the baseline as it is. Clips of different lengths are compared on their common
+    frames; `lengths` then says how many frames each has (up to `max_frames`).
+    """
+    names = {"restored": restored, "reference": reference} | ({"input": lq} if lq else {})
+    with ExitStack() as stack:
+        streams = {name: stack.enter_context(closing(iter_clip(path, max_frames))) for name, path in names.items()}
+        clips: dict[str, ClipMetrics] = {}
+        worst: tuple[float, int, dict[str, torch.Tensor]] | None = None
+        frames = 0
+        while True:
+            latest = {name: next(stream, None) for name, stream in streams.items()}
+            if any(frame is None for frame in latest.values()):
+                break
+            batch = dict(latest)
+            ref = batch.pop("reference")
+            if frames == 0:
+                _check_sizes(batch["restored"], ref)
+            if "input" in batch:
+                low = batch.pop("input")
+                name = "input" if low.shape[-2:] == ref.shape[-2:] else "bicubic"
+                batch[name] = low if name == "input" else F.interpolate(low, size=ref.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
+            for name, frame in batch.items():
+                clips.setdefault(name, ClipMetrics()).add(frame.clamp(0, 1), ref)
+            score = _frame_score(clips)
+            if worst is None or score < worst[0]:
+                worst = (score, frames, {name: frame[0] for name, frame in batch.items()} | {"reference": ref[0]})
+            frames += 1
+        lengths = {name: frames + (0 if latest[name] is None else 1 + sum(1 for _ in stream)) for name, stream in streams.items()}
+    if not frames:
+        raise InputError(f"nothing to compare: {', '.join(f'{n} has {c} frames' for n, c in lengths.items())}")
+    rows = _rows(clips)
+    worst_frame = summarise(rows, "restored")
+    assert worst is not None and worst[1] == worst_frame  # the same rule, kept while streaming
+    return Evaluation(rows, worst_frame, worst[2], lengths if len(set(lengths.values())) > 1 else {})
+
+
+def _check_sizes(restored: torch.Tensor, reference: torch.Tensor) -> None:
     if restored.shape[-2:] != reference.shape[-2:]:
         raise InputError(
             f"sizes differ: restored {restored.shape[-1]}x{restored.shape[-2]}, reference {reference.shape[-1]}x{reference.shape[-2]}"
         )
-    return evaluate(restored[:frames].clamp(0, 1), reference[:frames])
+
+
+def _frame_score(clips: dict[str, ClipMetrics]) -> float:
+    """How good the latest frame is: the gain over the baseline, or PSNR-Y without one."""
+    ours = clips["restored"].psnr_y[-1]
+    baseline = next((clip.psnr_y[-1] for name, clip in clips.items() if name != "restored"), None)
+    return ours if baseline is None else frame_gains([ours], [baseline])[0]
 
 
 def restore_with_baselines(
@@ -114,47 +227,71 @@ def task_baselines(task: str, lq: torch.Tensor, mask: torch.Tensor | None) -> di
     return {}
 
 
-def degrade_eval(
-    model, clean: torch.Tensor, task: str, clip_len: int = 24, strength: float | None = None
-) -> tuple[list[EvalRow], dict[str, torch.Tensor]]:
-    """Degrade a clean clip with a fixed preset, restore it, compare with baselines."""
+def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24, strength: float | None = None) -> Evaluation:
+    """Degrade a clean clip with a fixed preset, restore it, compare with baselines
+    (metrics a few frames at a time, so their memory does not grow with the clip)."""
     clean, _, outputs = restore_with_baselines(model, clean, task, clip_len, strength)
-    rows = [EvalRow(name, compare(out, clean)) for name, out in outputs.items()]
-    outputs["reference"] = clean
-    return rows, outputs
+    clips = {name: ClipMetrics() for name in outputs}
+    for t in range(0, clean.shape[0], 4):
+        for name, out in outputs.items():
+            clips[name].add(out[t : t + 4].clamp(0, 1), clean[t : t + 4])
+    rows = _rows(clips)
+    worst = summarise(rows, "ours")
+    tiles = {name: out[worst] for name, out in outputs.items()} | {"reference": clean[worst]}
+    return Evaluation(rows, worst, tiles)
 
 
-def _texture_centre(clip: torch.Tensor, crop: int) -> tuple[int, int]:
-    """Top-left corner of the most detailed crop (so the picture shows something)."""
-    y = clip[0].mean(0)
-    grad = F.pad((y[1:, :-1] - y[:-1, :-1]).abs() + (y[:-1, 1:] - y[:-1, :-1]).abs(), (0, 1, 0, 1))
-    score = F.avg_pool2d(grad[None, None], crop, stride=max(1, crop // 4))[0, 0]
-    index = int(score.argmax())
+def _crop_corner(tiles: dict[str, torch.Tensor], ours: str, baseline: str | None, crop: int) -> tuple[int, int]:
+    """Top-left corner of the crop to show: where ours is furthest from the reference
+    (beyond the baseline's error, when there is one)."""
+    reference = tiles["reference"]
+    error = (tiles[ours] - reference).pow(2).mean(0)
+    if baseline is not None:
+        error = error - (tiles[baseline] - reference).pow(2).mean(0)
     stride = max(1, crop // 4)
+    score = F.avg_pool2d(error[None, None], crop, stride=stride)[0, 0]
+    index = int(score.argmax())
     return (index // score.shape[1]) * stride, (index % score.shape[1]) * stride
 
 
-def save_side_by_side(outputs: dict[str, torch.Tensor], path: Path, crop: int = 160) -> Path:
-    """One PNG: the same crop of the middle frame from each output, left to right."""
-    import av
+def save_worst_frame(evaluation: Evaluation, path: Path, crop: int = 256) -> Path:
+    """One labelled PNG: the same crop of the worst frame from each output, left to right
+    (ours, the baselines, the reference), each under its name and PSNR-Y on that frame."""
+    from .sidebyside import save_png, side_by_side
 
-    reference = outputs["reference"]
-    t = reference.shape[0] // 2
-    crop = min(crop, *reference.shape[-2:])
-    top, left = _texture_centre(reference[t : t + 1], crop)
-    tiles = [out[t, :, top : top + crop, left : left + crop] for out in outputs.values()]
-    gap = torch.ones(3, crop, 4)
-    row = torch.cat([piece for tile in tiles for piece in (tile, gap)][:-1], dim=2)
-    rgb = (row.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).contiguous().numpy()
-    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-    with av.open(str(path), "w", format="image2", options={"update": "1"}) as container:
-        stream = container.add_stream("png", rate=1)
-        stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "rgb24"
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    tiles = evaluation.worst_tiles
+    height, width = tiles["reference"].shape[-2:]
+    crop_h, crop_w = min(crop, height), min(crop, width)
+    ours = evaluation.rows[0]
+    top, left = _crop_corner(tiles, ours.name, ours.metrics.get("baseline"), min(crop_h, crop_w))
+    psnr = {row.name: row.psnr_y_frames[evaluation.worst_frame] for row in evaluation.rows}
+    labelled = {
+        (name if name not in psnr else f"{name} {psnr[name]:.2f} dB"): tile[:, top : top + crop_h, left : left + crop_w]
+        for name, tile in tiles.items()
+    }
+    return save_png(side_by_side(labelled, title=f"frame {evaluation.worst_frame} (worst)"), path)
+
+
+def report_table(evaluation: Evaluation, title: str):
+    """A rich table: the mean metrics per output, then the per-frame view (worst frame,
+    worst 10 %) and ours' gain over the baseline."""
+    from rich.table import Table
+
+    columns = {
+        "psnr_y": "psnr_y", "psnr_rgb": "psnr_rgb", "ssim": "ssim", "flicker": "flicker",
+        "psnr_y_worst": "psnr_y worst", "gain_db": "gain", "worst_frame_gain_db": "worst frame", "worst10_gain_db": "worst 10 %",
+    }  # fmt: skip
+    table = Table(title=title)
+    table.add_column("output")
+    for label in columns.values():
+        table.add_column(label, justify="right")
+    for row in evaluation.rows:
+        cells = []
+        for key in columns:
+            value = row.metrics.get(key)
+            cells.append("-" if value is None else f"{value:.4f}" if key == "ssim" else f"{value:+.2f}" if "gain" in key else f"{value:.2f}")
+        table.add_row(row.name, *cells)
+    return table
 
 
 def finite(metrics: dict[str, float]) -> dict[str, float | None]:

@@ -42,9 +42,9 @@ def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
     return x[..., border:-border, border:-border]
 
 
-def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
-    """BT.601 luma on a 0..255 scale (16..235), ``[T, 3, H, W] -> [T, H, W]``, float64."""
-    x = x.to(torch.float64)
+def rgb_to_y(x: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """BT.601 luma on a 0..255 scale (16..235), ``[T, 3, H, W] -> [T, H, W]`` (float64 unless asked)."""
+    x = x.to(dtype)
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     return 16.0 + _Y_WEIGHTS[0] * r + _Y_WEIGHTS[1] * g + _Y_WEIGHTS[2] * b
 
@@ -94,24 +94,94 @@ def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
 def ssim(a: torch.Tensor, b: torch.Tensor, *, crop_border: int = 0) -> float:
     """Mean over frames of SSIM on Y (Wang et al. 2004: 11x11 Gaussian, sigma 1.5,
     K1=0.01, K2=0.03, L=255, 'valid' filtering as in the reference MATLAB code)."""
+    per_frame = ssim_per_frame(a, b, crop_border=crop_border)
+    return sum(per_frame) / len(per_frame)
+
+
+def ssim_per_frame(a: torch.Tensor, b: torch.Tensor, *, crop_border: int = 0) -> list[float]:
+    """SSIM of each frame (see ``ssim``), one frame at a time in float32.
+
+    A whole clip at once in float64 needs ~20 GB for 48 frames of 480p; per frame, the
+    memory is that of one frame. Each frame is centred on its mean luma first (variances
+    and covariances do not change) so float32 loses nothing to cancellation.
+    """
     _check_pair(a, b)
     a, b = _crop(a, crop_border), _crop(b, crop_border)
     if min(a.shape[-2:]) < 11:
         raise ValueError("SSIM needs frames of at least 11x11 pixels")
-    x, y = rgb_to_y(a)[:, None], rgb_to_y(b)[:, None]
-    win = _gaussian_window()
+    win = _gaussian_window().to(torch.float32)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    scores = []
+    for t in range(a.shape[0]):
+        x, y = rgb_to_y(a[t : t + 1], torch.float32)[:, None], rgb_to_y(b[t : t + 1], torch.float32)[:, None]
+        centre = float(x.mean() + y.mean()) / 2
+        x, y = x - centre, y - centre
+        mu_x, mu_y = F.conv2d(x, win), F.conv2d(y, win)
+        var_x = F.conv2d(x * x, win) - mu_x**2
+        var_y = F.conv2d(y * y, win) - mu_y**2
+        cov = F.conv2d(x * y, win) - mu_x * mu_y
+        # the products of means are where float32 would round: combine in float64 (one frame)
+        mu_x, mu_y, var_x, var_y, cov = (m.to(torch.float64) for m in (mu_x, mu_y, var_x, var_y, cov))
+        mu_x, mu_y = mu_x + centre, mu_y + centre
+        num = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
+        den = (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+        scores.append(float((num / den).mean()))
+    return scores
 
-    def blur(t: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(t, win)
 
-    mu_x, mu_y = blur(x), blur(y)
-    var_x = blur(x * x) - mu_x**2
-    var_y = blur(y * y) - mu_y**2
-    cov = blur(x * y) - mu_x * mu_y
-    num = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
-    den = (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
-    return float((num / den).flatten(1).mean(dim=1).mean())
+class ClipMetrics:
+    """The metrics of ``evaluate``, fed a few frames at a time.
+
+    Memory is that of the frames given to one ``add`` (plus one frame of luma kept for
+    the temporal metrics), however long the clip; per-frame values are kept so the
+    worst frames can be reported.
+    """
+
+    def __init__(self, *, crop_border: int = 0) -> None:
+        self.crop_border = crop_border
+        self.psnr_y: list[float] = []
+        self.psnr_rgb: list[float] = []
+        self.ssim: list[float] = []
+        self._flicker: list[float] = []
+        self._motion: list[float] = []
+        self._motion_ref: list[float] = []
+        self._previous: tuple[torch.Tensor, torch.Tensor] | None = None  # last frame's luma, restored and reference
+
+    @property
+    def frames(self) -> int:
+        return len(self.psnr_y)
+
+    def add(self, restored: torch.Tensor, reference: torch.Tensor) -> None:
+        """The next frames of the clip, ``[t, 3, H, W]`` each."""
+        _check_pair(restored, reference)
+        restored, reference = _crop(restored, self.crop_border), _crop(reference, self.crop_border)
+        self.psnr_y += psnr_per_frame(restored, reference, y_only=True)
+        self.psnr_rgb += psnr_per_frame(restored, reference, y_only=False)
+        self.ssim += ssim_per_frame(restored, reference)
+        ours, ref = rgb_to_y(restored, torch.float32), rgb_to_y(reference, torch.float32)
+        if self._previous is not None:
+            ours, ref = torch.cat([self._previous[0], ours]), torch.cat([self._previous[1], ref])
+        if ours.shape[0] >= 2:
+            moved, moved_ref = ours[1:] - ours[:-1], ref[1:] - ref[:-1]
+            self._flicker += (moved - moved_ref).abs().flatten(1).mean(dim=1).tolist()
+            self._motion += moved.abs().flatten(1).mean(dim=1).tolist()
+            self._motion_ref += moved_ref.abs().flatten(1).mean(dim=1).tolist()
+        self._previous = (ours[-1:], ref[-1:])
+
+    def result(self) -> dict[str, float]:
+        """Means over frames (temporal metrics over frame pairs, only with 2 frames or more)."""
+        if not self.frames:
+            raise ValueError("no frames measured")
+        out = {"psnr_y": _mean(self.psnr_y), "psnr_rgb": _mean(self.psnr_rgb), "ssim": _mean(self.ssim)}
+        if self._flicker:
+            out["flicker"] = _mean(self._flicker)
+            out["temporal_diff"] = _mean(self._motion)
+            out["temporal_diff_ref"] = _mean(self._motion_ref)
+        return out
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def _frame_deltas(x: torch.Tensor) -> torch.Tensor:
@@ -141,15 +211,10 @@ def temporal_diff(x: torch.Tensor, *, crop_border: int = 0) -> float:
     return float(_frame_deltas(_crop(x, crop_border)).abs().mean())
 
 
-def evaluate(restored: torch.Tensor, reference: torch.Tensor, *, crop_border: int = 0) -> dict[str, float]:
-    """All metrics of ``restored`` against ``reference`` as plain floats."""
-    out = {
-        "psnr_y": psnr(restored, reference, y_only=True, crop_border=crop_border),
-        "psnr_rgb": psnr(restored, reference, y_only=False, crop_border=crop_border),
-        "ssim": ssim(restored, reference, crop_border=crop_border),
-    }
-    if restored.shape[0] >= 2:
-        out["flicker"] = flicker(restored, reference, crop_border=crop_border)
-        out["temporal_diff"] = temporal_diff(restored, crop_border=crop_border)
-        out["temporal_diff_ref"] = temporal_diff(reference, crop_border=crop_border)
-    return out
+def evaluate(restored: torch.Tensor, reference: torch.Tensor, *, crop_border: int = 0, frames_per_step: int = 4) -> dict[str, float]:
+    """All metrics of ``restored`` against ``reference`` as plain floats (a few frames at a time)."""
+    _check_pair(restored, reference)
+    clip = ClipMetrics(crop_border=crop_border)
+    for t in range(0, restored.shape[0], frames_per_step):
+        clip.add(restored[t : t + frames_per_step], reference[t : t + frames_per_step])
+    return clip.result()

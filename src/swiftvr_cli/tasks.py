@@ -14,8 +14,6 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from .model.loading import default_weights_path
-
 
 class Task(str, enum.Enum):
     sr = "sr"
@@ -36,6 +34,14 @@ TASK_WEIGHTS: dict[Task, str] = {
     Task.denoise: "swiftvr-tiny-denoise.json",
     Task.inpaint: "swiftvr-tiny-inpaint.json",
 }
+
+
+def default_weights_path() -> Path:
+    """The embedded default model's json (imported on use: model.loading loads torch, and
+    the CLI checks --task and --scale before that)."""
+    from .model import loading
+
+    return loading.default_weights_path()
 
 
 def task_scale(task: Task, scale: float | None) -> float:

@@ -75,7 +75,7 @@ def test_probed_stdin_and_nut_stdout(tmp_path):
     result = _run(command, tmp_path)
     assert result.returncode == 0, result.stderr
     info = probe(str(tmp_path / "out.mkv"), count_frames=True)
-    assert (info.frame_count, info.codec, info.audio_streams) == (6, "h264", 0)
+    assert (info.frame_count, info.codec, info.audio_streams) == (6, "h264", 1)  # stdin's audio is kept in nut
 
 
 def test_broken_stdout_is_a_distinct_error(tmp_path):

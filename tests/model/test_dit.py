@@ -14,7 +14,7 @@ def test_rope_split_matches_release():
 def test_rope_time_offset_continues_positions():
     whole = rope_angles((6, 2, 3), 12, 0)
     tail = rope_angles((2, 2, 3), 12, 4)
-    assert torch.equal(whole[4 * 6 :], tail)
+    torch.testing.assert_close(whole[4 * 6 :], tail)  # computed from another offset: equal up to rounding
 
 
 def test_rope_is_a_rotation():

@@ -5,6 +5,12 @@ from swiftvr_cli.model.config import ReAEConfig
 from swiftvr_cli.model.reae import ReAE, StreamState
 
 
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal up to float rounding: two forward passes over different inputs need not run
+    the very same kernels (a changed frame is a real difference, far above this)."""
+    return torch.allclose(a, b, rtol=0, atol=1e-12)
+
 def _model(**kw) -> ReAE:
     model = ReAE(ReAEConfig(decoder_widths=(24, 20, 16), **kw)).double().eval()
     return model
@@ -44,12 +50,12 @@ def test_encoder_and_decoder_are_causal():
     changed = x.clone()
     changed[:, 8:] = torch.rand_like(changed[:, 8:])
     a, b = model.encode(x, StreamState()), model.encode(changed, StreamState())
-    assert torch.equal(a[:, :2], b[:, :2]) and not torch.equal(a[:, 2:], b[:, 2:])
+    assert _same(a[:, :2], b[:, :2]) and not _same(a[:, 2:], b[:, 2:])
     z = torch.randn(1, 3, 48, 2, 2, dtype=torch.float64)
     z2 = z.clone()
     z2[:, 2] += 1
     da, db = model.decode(z, StreamState()), model.decode(z2, StreamState())
-    assert torch.equal(da[:, :8], db[:, :8]) and not torch.equal(da[:, 8:], db[:, 8:])
+    assert _same(da[:, :8], db[:, :8]) and not _same(da[:, 8:], db[:, 8:])
 
 
 def test_residual_decoder_returns_input_when_correction_is_zero():
@@ -85,7 +91,7 @@ def test_detail_branch_is_causal_and_sees_the_mask(recurrent):
     later = lq.clone()
     later[:, 5:, :3] = torch.rand_like(later[:, 5:, :3])
     a, b = model.decode(z, StreamState(), lq), model.decode(z, StreamState(), later)
-    assert torch.equal(a[:, :5], b[:, :5]) and not torch.equal(a[:, 5:], b[:, 5:])
+    assert _same(a[:, :5], b[:, :5]) and not _same(a[:, 5:], b[:, 5:])
     rgb = lq[:, :, :3]
     no_mask = model.decode(z, StreamState(), rgb)
     nothing_to_fill = model.decode(z, StreamState(), torch.cat([rgb, torch.zeros_like(lq[:, :, :1])], 2))
@@ -103,8 +109,8 @@ def test_only_a_recurrent_detail_branch_remembers_beyond_the_previous_frame(recu
     changed[:, 0] = torch.rand_like(changed[:, 0])
     a, _ = model.detail(lq, None, None)
     b, _ = model.detail(changed, None, None)
-    assert not torch.equal(a[1], b[1])  # frame 1 sees frame 0 either way
-    assert torch.equal(a[2:], b[2:]) != recurrent
+    assert not _same(a[1], b[1])  # frame 1 sees frame 0 either way
+    assert _same(a[2:], b[2:]) != recurrent
 
 
 def test_recurrent_branch_grown_from_a_two_frame_one_starts_identical():

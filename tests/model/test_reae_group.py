@@ -73,7 +73,8 @@ def test_silent_latent_path_is_skipped_with_identical_output():
     full, full_parts = run(False)
     fast, fast_parts = run(True)
     del model.latent_path_silent
-    assert torch.equal(full, fast) and full.shape[0] == 14
+    assert full.shape[0] == 14
+    torch.testing.assert_close(full, fast, rtol=0, atol=1e-12)  # two code paths: equal up to rounding
     assert "dit" in full_parts and "dit" not in fast_parts
     with torch.inference_mode():
         assert model.latent_path_silent()

@@ -6,11 +6,17 @@ from pathlib import Path
 
 from rich.table import Table
 
-from .sweep import BenchResult
+from .sweep import BenchResult, spread
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _fps(value: float | None, runs: list[float]) -> str:
+    """The median, with the spread of the repeats when there are several."""
+    wide = spread(runs)
+    return _fmt(value, 2) + ("" if wide is None else f" ±{wide / 2:.0%}")
 
 
 def results_table(results: list[BenchResult], title: str) -> Table:
@@ -20,7 +26,7 @@ def results_table(results: list[BenchResult], title: str) -> Table:
     for r in results:
         parts = r.part_ms_per_frame
         table.add_row(
-            f"{r.resolution} ({r.width}x{r.height})", str(r.chunk), r.status, _fmt(r.model_fps, 2), _fmt(r.e2e_fps, 2),
+            f"{r.resolution} ({r.width}x{r.height})", str(r.chunk), r.status, _fps(r.model_fps, r.model_fps_runs), _fps(r.e2e_fps, r.e2e_fps_runs),
             _fmt(parts.get("reae_encode"), 2), _fmt(parts.get("dit"), 2), _fmt(parts.get("reae_decode"), 2),
             _fmt(r.peak_memory_mb, 0),
         )  # fmt: skip

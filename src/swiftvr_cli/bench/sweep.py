@@ -1,7 +1,8 @@
 """`swiftvr bench`: resolution x chunk-size sweep of the real restore path.
 
 For each (output resolution, chunk) pair: one FIRST chunk as warm-up, then a
-fixed number of MIDDLE chunks timed (CUDA synchronised), per-part seconds from
+fixed number of MIDDLE chunks timed (CUDA synchronised), repeated `repeats` times
+(the median is reported with the spread, and wide spreads are flagged), per-part seconds from
 the model, peak memory (CUDA allocator, or peak RSS sampled on CPU), and an
 out-of-memory result recorded as such instead of crashing the sweep.
 Optionally the whole pipeline (decode -> restore -> encode) on a synthetic
@@ -63,8 +64,10 @@ class BenchResult:
     height: int
     chunk: int
     status: str  # "ok" or "oom"
-    model_fps: float | None = None
-    e2e_fps: float | None = None
+    model_fps: float | None = None  # median over the repeats
+    e2e_fps: float | None = None  # median over the repeats
+    model_fps_runs: list[float] = field(default_factory=list)  # one figure per repeat
+    e2e_fps_runs: list[float] = field(default_factory=list)
     part_ms_per_frame: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: float | None = None
     peak_reserved_mb: float | None = None
@@ -104,8 +107,28 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(exc).lower()
 
 
-def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, warmup_middle: int = 0) -> BenchResult:
-    """Model-only throughput on random frames of the LQ size.
+# Repeats whose fastest and slowest differ by more than this share of the median are
+# flagged: on a shared or throttled machine single figures mislead (an end-to-end run
+# "faster" than the model alone, a smaller resolution slower than a larger one).
+WIDE_SPREAD = 0.15
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def spread(values: list[float]) -> float | None:
+    """(max - min) / median of repeated figures; None with fewer than two."""
+    return (max(values) - min(values)) / median(values) if len(values) >= 2 and median(values) > 0 else None
+
+
+def bench_model(
+    model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, warmup_middle: int = 0, repeats: int = 1
+) -> BenchResult:
+    """Model-only throughput on random frames of the LQ size, measured `repeats` times
+    (`chunks` MIDDLE chunks each); the median is reported, every figure kept.
 
     warmup_middle: MIDDLE chunks run before the timer starts (a compiled model
     compiles the MIDDLE shapes there, not inside the timed chunks).
@@ -126,14 +149,15 @@ def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: floa
             for _ in range(warmup_middle):
                 model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
             state.timings = {}
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            start = time.perf_counter()
-            for _ in range(chunks):
-                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            seconds = time.perf_counter() - start
+            for _ in range(repeats):
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                start = time.perf_counter()
+                for _ in range(chunks):
+                    model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                result.model_fps_runs.append(chunks * chunk / (time.perf_counter() - start))
     except Exception as exc:  # noqa: BLE001 - an OOM is a result, anything else re-raised
         if not _is_oom(exc):
             raise
@@ -141,8 +165,8 @@ def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: floa
         if device.type == "cuda":
             torch.cuda.empty_cache()
         return result
-    frames_done = chunks * chunk
-    result.model_fps = frames_done / seconds
+    frames_done = repeats * chunks * chunk
+    result.model_fps = median(result.model_fps_runs)
     result.part_ms_per_frame = {k: 1000 * v / frames_done for k, v in state.timings.items()}
     record_peak_memory(result, device, rss)
     return result
@@ -237,8 +261,12 @@ def run_sweep(
     on_result=None,
     reae_group: int = 0,
     compiled: bool = False,
+    repeats: int = 1,
 ) -> list[BenchResult]:
-    """``reae_group``: latents per ReAE pass (0: automatic, see `SwiftVR.reae_group`; the end-to-end run may lower it to fit in memory).
+    """``repeats``: measurements of each setting (model-only and end-to-end); medians are
+    reported and every figure kept.
+
+    ``reae_group``: latents per ReAE pass (0: automatic, see `SwiftVR.reae_group`; the end-to-end run may lower it to fit in memory).
 
     ``compiled`` (the model went through `model.compiled.compile_model`): the compiled
     graphs are reset before each setting and one MIDDLE chunk joins the warm-up, so
@@ -252,11 +280,13 @@ def run_sweep(
             model.reae_group = reae_group  # each time: an end-to-end run may have lowered it to fit in memory
             if compiled:
                 reset_compiled()
-            result = bench_model(model, wh, chunk, scale, chunks, warmup_middle=1 if compiled else 0)
+            result = bench_model(model, wh, chunk, scale, chunks, warmup_middle=1 if compiled else 0, repeats=repeats)
             result.resolution = name
             if end_to_end and result.status == "ok":
                 try:
-                    result.e2e_fps = bench_end_to_end(model, wh, chunk, scale, chunks, reae_group)
+                    for _ in range(repeats):
+                        result.e2e_fps_runs.append(bench_end_to_end(model, wh, chunk, scale, chunks, reae_group))
+                    result.e2e_fps = median(result.e2e_fps_runs)
                 except Exception as exc:  # noqa: BLE001
                     if not _is_oom(exc):
                         raise
@@ -265,6 +295,24 @@ def run_sweep(
             if on_result:
                 on_result(result)
     return results
+
+
+def noise_warnings(results: list[BenchResult]) -> list[str]:
+    """One line per setting whose figures cannot be trusted as they are: repeats far apart,
+    or the whole pipeline measured faster than the model inside it."""
+    lines = []
+    for r in results:
+        where = f"{r.resolution} chunk {r.chunk}"
+        for label, runs in (("model", r.model_fps_runs), ("end-to-end", r.e2e_fps_runs)):
+            wide = spread(runs)
+            if wide is not None and wide > WIDE_SPREAD:
+                lines.append(
+                    f"{where}: {label} fps varied {min(runs):.2f}-{max(runs):.2f} over {len(runs)} repeats "
+                    f"({wide:.0%} of the median): the machine is busy or throttling; close other work or add --repeats"
+                )
+        if r.model_fps and r.e2e_fps and r.e2e_fps > r.model_fps * (1 + WIDE_SPREAD):
+            lines.append(f"{where}: end-to-end ({r.e2e_fps:.2f} fps) faster than the model alone ({r.model_fps:.2f}): the timings are noisy")
+    return lines
 
 
 def results_json(env: dict, results: list[BenchResult], settings: dict) -> dict:

@@ -45,3 +45,35 @@ def matrix_from_tags(colorspace: int, primaries: int, width: int, height: int) -
 def is_known_matrix_tag(colorspace: int) -> bool:
     """Whether the source tag names a Y'CbCr matrix we can copy to the output."""
     return colorspace in _MATRIX_OF_SPACE
+
+
+# FFmpeg's names for the raw tags (av_color_*_name, av_field_order), for `swiftvr info`.
+_NAMES: dict[str, tuple[str, ...]] = {
+    "color_range": ("unspecified", "tv (limited)", "pc (full)"),
+    "color_primaries": (
+        "reserved", "bt709", "unspecified", "reserved", "bt470m", "bt470bg", "smpte170m", "smpte240m", "film",
+        "bt2020", "smpte428", "smpte431", "smpte432",
+    ),
+    "color_trc": (
+        "reserved", "bt709", "unspecified", "reserved", "gamma22", "gamma28", "smpte170m", "smpte240m", "linear",
+        "log100", "log316", "iec61966-2-4", "bt1361e", "iec61966-2-1 (sRGB)", "bt2020-10", "bt2020-12",
+        "smpte2084 (PQ)", "smpte428", "arib-std-b67 (HLG)",
+    ),
+    "colorspace": (
+        "gbr (RGB)", "bt709", "unspecified", "reserved", "fcc", "bt470bg", "smpte170m", "smpte240m", "ycgco",
+        "bt2020nc", "bt2020c", "smpte2085", "chroma-derived-nc", "chroma-derived-c", "ictcp",
+    ),
+    "field_order": ("unknown", "progressive", "interlaced, top first", "interlaced, bottom first",
+                    "interlaced, top coded first, bottom displayed first", "interlaced, bottom coded first, top displayed first"),
+}  # fmt: skip
+_EXTRA_NAMES = {("color_primaries", 22): "ebu3213"}
+
+
+def tag_name(field: str, value: int) -> str | None:
+    """FFmpeg's name of a raw colour / field-order tag (None if ``field`` is not such a tag)."""
+    names = _NAMES.get(field)
+    if names is None:
+        return None
+    if 0 <= value < len(names):
+        return names[value]
+    return _EXTRA_NAMES.get((field, value), f"unknown ({value})")

@@ -17,6 +17,7 @@ from .errors import InputError, describe_av_error
 from .ledger import LostFrame, PtsLedger
 from .naming import STDIN, display_name
 from .extras import hdr10_note
+from .stdin_side import SidePacketTap, open_tap
 from .stdio import Y4M_MAGIC, ReplayReader, peek, stdin_reader, y4m_leftover
 
 
@@ -45,9 +46,12 @@ class ContainerSource:
         self._damage: BaseException | None = None  # the latest decode error
         self._pipe: ReplayReader | None = None  # stdin, counting bytes
         self._packets, self._frame_bytes = 0, 0  # demuxed so far, size of the latest
+        self._tap: SidePacketTap | None = None  # stdin: audio/subtitle packets for the writer
         self.container = self._open()
         try:
             self.stream = self._select_stream(stream)
+            if self.kind == "stdin":
+                self._tap = open_tap([s for s in self.container.streams if s.type in ("audio", "subtitle")])
             # Frame threading decodes several frames at once; on a file cut short, how many of
             # the last ones survive would then depend on timing. Truncated files decode one
             # frame at a time, so the frame the error names is always the same.
@@ -192,13 +196,20 @@ class ContainerSource:
         surfaces a packet or two late. Decoding goes on until the ledger shows
         which frame never came out, so the error names the right frame.
         """
-        packets = self.container.demux(self.stream)
+        side = self._tap.streams if self._tap is not None else []
+        packets = self.container.demux([self.stream, *side])
         ledger = PtsLedger()
         while True:
             try:
                 packet = next(packets)
+                if packet.stream.index != self.stream.index:  # stdin's audio/subtitles: for the writer
+                    if packet.size:
+                        self._tap.put(packet)
+                    continue
             except StopIteration:
                 self._raise_if_interrupted()
+                if self._tap is not None:
+                    self._tap.finish()
                 # flush first: with frame threading, how many frames are still inside the
                 # decoder depends on timing, and the count below must not
                 yield from self._drain(ledger)
@@ -274,5 +285,7 @@ class ContainerSource:
         yield from self._frames
 
     def close(self) -> None:
+        if self._tap is not None:
+            self._tap.finish()
         self._frames.close()
         self.container.close()

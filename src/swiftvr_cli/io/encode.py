@@ -18,8 +18,9 @@ from .image_sink import ImageSink
 from .options import EncodeOptions
 from .probe import VideoInfo
 from .safe_paths import OwnFile, move_into_place, remove_own_file
+from .stdin_side import current_tap
 from .stdio import PipeWriter, stdout_buffer
-from .targets import Target, classify, temp_file_for, validate
+from .targets import Target, classify, named_like_source, temp_file_for, validate
 from .video_sink import Y4M, ContainerSink
 
 __all__ = ["EncodeOptions", "VideoWriter"]
@@ -49,7 +50,7 @@ class VideoWriter:
         self.options = options or EncodeOptions()
         self.width, self.height = width, height
         self.notes: list[str] = []
-        self.target: Target = classify(target)
+        self.target: Target = named_like_source(classify(target), source.source_kind, source.path)
         validate(self.target, source, overwrite)
         self._overwrite = overwrite
         self._temp: OwnFile | None = None
@@ -67,7 +68,7 @@ class VideoWriter:
         if kind == "images":  # a >8-bit source (16-bit PNGs, 10-bit video) keeps its depth: 16-bit PNGs
             pix_fmt = opts.pix_fmt or ("rgb48" if source.bit_depth > 8 else None)
             return ImageSink(self.target, width=self.width, height=self.height, pix_fmt=pix_fmt)
-        side = source.path if source.source_kind == "file" else None
+        side = source.path if source.source_kind == "file" else current_tap() if source.source_kind == "stdin" else None
         common = dict(
             width=self.width, height=self.height, source=source, options=opts, notes=self.notes, side_source=side
         )

@@ -14,7 +14,6 @@ import av
 import numpy as np
 import torch
 
-from . import imageseq
 from .errors import OutputError, describe_av_error
 from .pixfmt import planes_to_frame
 from .targets import Target, existing_frames, temp_dir_for
@@ -54,7 +53,7 @@ class ImageSink:
     def write(self, rgb01: torch.Tensor) -> None:
         pixels = quantise(rgb01, self._bits)
         for image in pixels:
-            name = imageseq.frame_name(self.target.pattern, self.frames_written)
+            name = self.target.frame_name(self.frames_written)
             frame = planes_to_frame([image.reshape(self.height, -1)], self._pix_fmt, self.width, self.height)
             try:
                 data = b"".join(bytes(p) for p in self._encoder.encode(frame))

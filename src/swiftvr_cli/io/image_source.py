@@ -43,7 +43,7 @@ class ImageSequenceSource:
             return files
         if not os.path.isdir(os.path.dirname(self.source) or "."):
             raise InputError(f"cannot read {self.name}: folder not found")
-        files = imageseq.list_pattern(self.source)
+        files = imageseq.list_frames(self.source)
         if not files:
             raise InputError(f"cannot read {self.name}: no files match this pattern")
         return files

@@ -73,6 +73,19 @@ def list_pattern(pattern: str) -> list[str]:
     return [os.path.join(directory, name) for _, name in sorted(found)]
 
 
+def list_frames(source: str) -> list[str]:
+    """The frame files of an image folder or printf pattern, in frame order ([] if none)."""
+    return list_directory(source) if os.path.isdir(source) else list_pattern(source)
+
+
+def output_names(input_files: list[str]) -> list[str] | None:
+    """PNG names for the outputs of these input frames: the same stems (``00001.jpg`` ->
+    ``00001.png``), so restored frames line up with the originals; None if two inputs
+    would share a name (``a.jpg`` and ``a.png``)."""
+    names = [os.path.splitext(os.path.basename(path))[0] + ".png" for path in input_files]
+    return names if len(set(names)) == len(names) else None
+
+
 def frame_name(pattern_name: str, index: int) -> str:
     """Output file name of frame ``index`` (0-based) under a printf pattern."""
     return pattern_name % index

@@ -21,6 +21,7 @@ from av.subtitles.subtitle import SubtitleSet
 
 from .errors import describe_av_error
 from .extras import carry_extras
+from .stdin_side import WAIT, SidePacketTap
 from .stdio import is_broken_pipe
 
 MP4_FAMILY = ("mp4", "mov", "ipod", "3gp", "3g2", "psp", "ismv", "f4v")
@@ -61,24 +62,31 @@ def _time(packet: av.Packet) -> float | None:
 
 
 class SideStreams:
-    """Audio/subtitle routes from ``source_path`` into ``output``."""
+    """Audio/subtitle routes from ``source`` (a file path, or stdin's packet tap) into ``output``."""
 
-    def __init__(self, output: av.container.OutputContainer, source_path: str, notes: list[str]) -> None:
+    def __init__(self, output: av.container.OutputContainer, source: str | SidePacketTap, notes: list[str]) -> None:
         self._output = output
         self._notes = notes
         self._routes: dict[int, _Route] = {}
         self._pending: av.Packet | None = None
-        self._input = av.open(source_path, metadata_errors="replace")
-        self._copy_container_facts()
-        carry_extras(self._input, output, notes)
-        for stream in self._input.streams:
+        self._tap = source if isinstance(source, SidePacketTap) else None
+        self._finishing = False
+        self._input = av.open(source, metadata_errors="replace") if self._tap is None else None
+        if self._input is not None:
+            self._copy_container_facts()
+            carry_extras(self._input, output, notes)
+        for stream in self._input.streams if self._input is not None else self._tap.streams:
             if stream.type in ("audio", "subtitle"):
                 self._add(stream)
         self._packets: Iterator[av.Packet] | None = None
-        if self._routes:
+        if self._routes and self._input is not None:
             self._packets = self._input.demux([r.source for r in self._routes.values()])
+        elif self._routes:
+            self._packets = iter(())  # packets come from the tap; this only marks "not finished"
         else:
-            self._input.close()
+            self.close()
+            if self._tap is not None:
+                self._tap.decline()
 
     def _copy_container_facts(self) -> None:
         """Title, comments and chapters belong to the content, so they follow it."""
@@ -156,6 +164,8 @@ class SideStreams:
         while True:
             packet = self._pending if self._pending is not None else self._next_packet()
             self._pending = None
+            if packet is WAIT:  # stdin: the reader has not got that far yet
+                return
             if packet is None:
                 self._packets = None
                 return
@@ -167,6 +177,8 @@ class SideStreams:
 
     def _next_packet(self) -> av.Packet | None:
         """Next side packet; a damaged source ends the copy (with a note) instead of the whole job."""
+        if self._tap is not None:
+            return self._tap.next_packet(block=self._finishing)
         try:
             return next(self._packets, None)
         except (av.FFmpegError, OSError) as error:
@@ -241,6 +253,7 @@ class SideStreams:
 
     def finish(self) -> None:
         """Mux the remaining packets, flush re-encoders, close the demuxer."""
+        self._finishing = True  # stdin: wait for the reader's last packets
         self.feed_until(math.inf)
         for route in self._routes.values():
             if route.mode == AUDIO:
@@ -255,8 +268,11 @@ class SideStreams:
             if route.dropped:
                 label = self._label(route.source)
                 self._notes.append(f"{label}: {route.dropped} packets could not be written and were skipped")
+        if self._tap is not None and self._tap.dropped:
+            self._notes.append(f"{self._tap.dropped} audio/subtitle packets from stdin could not be buffered and were skipped")
         self.close()
 
     def close(self) -> None:
         self._packets = None
-        self._input.close()
+        if self._input is not None:
+            self._input.close()

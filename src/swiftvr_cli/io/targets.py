@@ -7,14 +7,19 @@ name. We refuse to overwrite the input or existing outputs by accident.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import imageseq
 from .errors import OutputError, describe_av_error
-from .probe import VideoInfo
+from .naming import STDIN, is_image_sequence
 from .safe_paths import TEMP_RANDOM, OwnFile, create_new_dir, create_new_file, fit_name, remove_own_file
+
+if TYPE_CHECKING:  # light at run time: the CLI checks paths before torch is imported
+    from .probe import VideoInfo
 
 STDOUT = "-"
 TEMP_MARK = ".swiftvr-tmp"
@@ -27,9 +32,24 @@ class Target:
     kind: str  # "file" | "stdout" | "images"
     path: str  # the file, the image folder, or "-"
     pattern: str = ""  # image file-name pattern, e.g. "%08d.png"
+    pattern_given: bool = False  # the user wrote the pattern (else: a folder, numbered by default)
+    names: tuple[str, ...] = ()  # frame file names, in order, when they follow the input's
 
     def frame_regex(self) -> re.Pattern[str]:
         return imageseq.pattern_regex(self.pattern)
+
+    def frame_name(self, index: int) -> str:
+        """File name of output frame ``index`` (0-based)."""
+        return self.names[index] if index < len(self.names) else imageseq.frame_name(self.pattern, index)
+
+
+def named_like_source(target: Target, source_kind: str, source_path: str) -> Target:
+    """An image-folder output of an image-sequence input keeps the input's frame names
+    (``00001.png`` in -> ``00001.png`` out); a pattern the user gave is followed as written."""
+    if target.kind != "images" or target.pattern_given or source_kind != "images":
+        return target
+    names = imageseq.output_names(imageseq.list_frames(source_path))
+    return dataclasses.replace(target, names=tuple(names)) if names else target
 
 
 def classify(target: str) -> Target:
@@ -41,7 +61,7 @@ def classify(target: str) -> Target:
         return Target("stdout", STDOUT)
     ext = os.path.splitext(target)[1]
     if imageseq.is_pattern(target) and (not ext or imageseq.is_image_file(target)):
-        return Target("images", os.path.dirname(target) or ".", os.path.basename(target))
+        return Target("images", os.path.dirname(target) or ".", os.path.basename(target), pattern_given=True)
     if target.endswith(("/", os.sep)) or os.path.isdir(target):
         return Target("images", target.rstrip("/" + os.sep) or os.sep, imageseq.DEFAULT_OUTPUT_PATTERN)
     if not os.path.splitext(os.path.basename(target))[1] and not os.path.isfile(target):
@@ -55,10 +75,20 @@ def _same_path(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _source_dir(source: VideoInfo) -> str | None:
-    if source.source_kind != "images":
+def _source_dir(source_kind: str, source_path: str) -> str | None:
+    if source_kind != "images":
         return None
-    return source.path if os.path.isdir(source.path) else os.path.dirname(source.path) or "."
+    return source_path if os.path.isdir(source_path) else os.path.dirname(source_path) or "."
+
+
+def source_kind_of(source: str) -> str:
+    """"stdin", "images" or "file", as the decoder will open it (see `sources.open_source`)."""
+    if source == STDIN:
+        return "stdin"
+    return "images" if is_image_sequence(source) else "file"
+
+
+OVERWRITE_HINT = "add -y/--overwrite to replace"
 
 
 def _check_parent(path: str) -> None:
@@ -78,32 +108,37 @@ def existing_frames(target: Target) -> list[str]:
     if not os.path.isdir(target.path):
         return []
     regex = target.frame_regex()
-    return sorted(n for n in os.listdir(target.path) if regex.match(n))
+    return sorted(n for n in os.listdir(target.path) if regex.match(n) or n in target.names)
 
 
 def validate(target: Target, source: VideoInfo, overwrite: bool) -> None:
     """Raise OutputError unless writing ``target`` is safe."""
+    check_paths(target, source.source_kind, source.path, overwrite)
+
+
+def check_paths(target: Target, source_kind: str, source_path: str, overwrite: bool) -> None:
+    """`validate` from the input's kind and path alone, so it can run before the input is
+    opened or the model loaded: a refused output is reported at once."""
+    target = named_like_source(target, source_kind, source_path)
     if target.kind == "stdout":
         return
     if target.kind == "file":
         _check_parent(target.path)
-        if source.source_kind == "file" and _same_path(target.path, source.path):
+        if source_kind == "file" and _same_path(target.path, source_path):
             raise OutputError(f"cannot write {target.path!r}: it is the input file")
         if os.path.exists(target.path) and not overwrite:
-            raise OutputError(f"cannot write {target.path!r}: it already exists (allow overwriting to replace it)")
+            raise OutputError(f"cannot write {target.path!r}: it already exists ({OVERWRITE_HINT} it)")
         return
     if os.path.splitext(target.pattern)[1].lower() != ".png":
         raise OutputError(f"cannot write {target.pattern!r}: image sequences are written as PNG (use a .png pattern)")
     if os.path.exists(target.path) and not os.path.isdir(target.path):
         raise OutputError(f"cannot write images into {target.path!r}: it is a file")
     _check_parent(target.path)
-    src_dir = _source_dir(source)
+    src_dir = _source_dir(source_kind, source_path)
     if src_dir is not None and _same_path(target.path, src_dir):
         raise OutputError(f"cannot write images into {target.path!r}: it is the input folder")
     if existing_frames(target) and not overwrite:
-        raise OutputError(
-            f"cannot write images into {target.path!r}: it already holds frames (allow overwriting to replace them)"
-        )
+        raise OutputError(f"cannot write images into {target.path!r}: it already holds frames ({OVERWRITE_HINT} them)")
 
 
 def temp_prefix(name: str) -> str:

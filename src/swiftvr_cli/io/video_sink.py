@@ -20,6 +20,7 @@ from .options import EncodeOptions
 from .pixfmt import planes_to_frame
 from .probe import VideoInfo
 from .sidestreams import SideStreams
+from .stdin_side import SidePacketTap
 from .stdio import PipeWriter, is_broken_pipe
 
 Y4M = "yuv4mpegpipe"
@@ -39,7 +40,7 @@ class ContainerSink:
         source: VideoInfo,
         options: EncodeOptions,
         notes: list[str],
-        side_source: str | None,
+        side_source: str | SidePacketTap | None,
     ) -> None:
         self._pipe = file if isinstance(file, PipeWriter) else None
         self._label = label
@@ -76,11 +77,14 @@ class ContainerSink:
             self.abort()
             raise self._error("cannot start writing", error) from None
 
-    def _attach_side_streams(self, source: VideoInfo, path: str) -> None:
+    def _attach_side_streams(self, source: VideoInfo, side_source: str | SidePacketTap) -> None:
         if not self._y4m:
-            self._side = SideStreams(self._container, path, self._notes)
-        elif source.audio_streams or source.subtitle_streams:
-            self._notes.append("y4m carries video only; audio and subtitles are not written")
+            self._side = SideStreams(self._container, side_source, self._notes)
+            return
+        if isinstance(side_source, SidePacketTap):
+            side_source.decline()
+        if source.audio_streams or source.subtitle_streams:
+            self._notes.append("y4m carries video only; audio and subtitles are not written (use --format nut or matroska)")
 
     def _open_encoder(self) -> None:
         """Open the video encoder now, so a missing GPU or bad option fails before any work."""

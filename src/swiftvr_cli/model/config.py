@@ -102,7 +102,7 @@ class SwiftVRConfig:
 
     dit: DiTConfig = field(default_factory=DiTConfig)
     reae: ReAEConfig = field(default_factory=ReAEConfig)
-    pad_multiple: int = 32  # frames are zero-padded bottom/right to this multiple
+    pad_multiple: int = 32  # frames are padded bottom/right (edge replicated) to this multiple
     use_dit: bool = True
     # How LQ frames are brought to the output size. The release uses bilinear; our residual
     # models use bicubic, so the untrained correction starts at the bicubic baseline.

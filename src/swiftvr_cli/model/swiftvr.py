@@ -68,8 +68,11 @@ def prepare_frames(
     """[B, T, 3, h, w] RGB on the 0..255 scale -> [B, T, 3, H', W'] in [0, 1].
 
     Resize (half-pixel centres, no antialias; bilinear as in the release) on
-    0..255 values when the size differs, divide by 255, zero-pad bottom/right
-    to `pad_multiple`. Bicubic overshoot is clamped back into range.
+    0..255 values when the size differs, divide by 255, pad bottom/right to
+    `pad_multiple` by replicating the last row/column. Bicubic overshoot is clamped
+    back into range. Zero padding put a black band under the picture that the
+    convolutions smeared back into its last rows (a bright line at the edge);
+    replicated edges look like more picture.
     """
     batch = frames.shape[0]
     x = frames.float().flatten(0, 1)
@@ -81,7 +84,7 @@ def prepare_frames(
     pad_h = -size[0] % pad_multiple
     pad_w = -size[1] % pad_multiple
     if pad_h or pad_w:
-        x = F.pad(x, (0, pad_w, 0, pad_h))
+        x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
     return x.to(dtype).unflatten(0, (batch, -1))
 
 

@@ -314,7 +314,7 @@ def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=SR_VAL
     Restored through the real chunk path. The baseline is bicubic for super-resolution,
     the best of the degraded input and the task's simple method at the same size.
     """
-    from ..evaluation import restore_with_baselines
+    from ..evaluation import pick_baseline, restore_with_baselines
     from ..metrics import gain_summary, psnr_per_frame
 
     model.eval()
@@ -324,11 +324,8 @@ def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=SR_VAL
         for _, clip in clips:
             clean, _, outputs = restore_with_baselines(model, clip, task, clip_len=4)
             ours = psnr_per_frame(outputs.pop("ours"), clean, y_only=True)
-            if "bicubic" in outputs:
-                base = psnr_per_frame(outputs["bicubic"], clean, y_only=True)
-            else:
-                candidates = [psnr_per_frame(out, clean, y_only=True) for out in outputs.values()]
-                base = max(candidates, key=lambda frames: sum(frames))
+            others = {name: psnr_per_frame(out, clean, y_only=True) for name, out in outputs.items()}
+            base = others[pick_baseline(others)]
             clip_frame_gains = [a - b for a, b in zip(ours, base)]
             psnrs.append(sum(ours) / len(ours))
             gains.append(sum(clip_frame_gains) / len(clip_frame_gains))
