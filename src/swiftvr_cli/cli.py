@@ -402,7 +402,7 @@ def bench(
         if any(c <= 0 or c % 4 for c in chunk_sizes):
             raise UsageError("--chunk values must be positive multiples of 4")
         if reae_group < 0:
-            raise UsageError("--reae-group must be >= 0 (0: the whole chunk)")
+            raise UsageError("--reae-group must be >= 0 (0: automatic)")
         dev = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, dev)
         if random_weights:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from swiftvr_cli.batch.ray_engine import RayOptions, worker_resources
-from swiftvr_cli.batch.worker import RestoreWorker, Task, WorkerSpec
+from swiftvr_cli.batch.worker import RestoreWorker, WorkItem, WorkerSpec
 from swiftvr_cli.io import probe
 from swiftvr_cli.pipeline.runner import RestoreSettings
 from tests import media
@@ -29,9 +29,9 @@ def test_worker_reports_failures_as_data(tmp_path, fast_weights):
     src = media.make_video(tmp_path / "a.mp4", frames=5, size=(32, 24))
     worker = RestoreWorker(WorkerSpec(weights=fast_weights), RestoreSettings(scale=2, clip_len=8, overwrite=True))
     info = probe(src)
-    good = worker.run(Task("a.mp4", src, str(tmp_path / "out.mp4"), info, 5))
+    good = worker.run(WorkItem("a.mp4", src, str(tmp_path / "out.mp4"), info, 5))
     assert (good.error, good.frames) == (None, 5)
-    bad = worker.run(Task("a.mp4", str(tmp_path / "gone.mp4"), str(tmp_path / "x.mp4"), info, 5))
+    bad = worker.run(WorkItem("a.mp4", str(tmp_path / "gone.mp4"), str(tmp_path / "x.mp4"), info, 5))
     assert bad.error_kind == "input" and "not found" in bad.error
 
 

@@ -1,4 +1,4 @@
-"""Micro-batched ReAE passes (SwiftVR.reae_group) give exactly the whole-chunk output."""
+"""Micro-batched ReAE passes (`restore_chunk(reae_group=)`) give exactly the whole-chunk output."""
 
 import dataclasses
 
@@ -14,12 +14,11 @@ CHUNKS = [(ChunkKind.FIRST, CLIP + 4), (ChunkKind.MIDDLE, CLIP), (ChunkKind.LAST
 
 def _restore_video(model, frames, masks, group, overlap):
     """Restore the video chunk by chunk; returns the frames and the per-part timings."""
-    model.reae_group = group
     state, outs, start = RestoreState(timings={}), [], 0
     for kind, length in CHUNKS:
         mask = None if masks is None else masks[start : start + length]
         out, state = model.restore_chunk(
-            frames[start : start + length], kind, state, size=(32, 32), clip_len=CLIP, overlap=overlap, mask=mask
+            frames[start : start + length], kind, state, size=(32, 32), clip_len=CLIP, overlap=overlap, mask=mask, reae_group=group
         )
         outs.append(out)
         start += length

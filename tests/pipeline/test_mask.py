@@ -112,7 +112,7 @@ class RecordingModel:
     def __init__(self) -> None:
         self.calls: list[dict] = []
 
-    def restore_chunk(self, frames, kind, state, *, size, clip_len, overlap=0, mask=None):
+    def restore_chunk(self, frames, kind, state, *, size, clip_len, overlap=0, mask=None, reae_group=0):
         self.calls.append({"frames": frames.clone(), "mask": None if mask is None else mask.clone()})
         return frames / 255.0, state
 

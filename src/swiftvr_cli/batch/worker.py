@@ -1,4 +1,4 @@
-"""A restore worker: one model, many tasks (a whole video or one segment).
+"""A restore worker: one model, many work items (a whole video or one segment).
 
 Plain Python, so it runs as a Ray actor (``ray.remote(RestoreWorker)``) and
 in tests without Ray. Failures come back as data, never as exceptions, so
@@ -12,8 +12,8 @@ from typing import Callable
 
 from ..io import VideoInfo
 from ..pipeline.runner import RestoreSettings, restore_video
+from ..io.span import Span
 from .failures import describe_failure
-from .range_restore import PtsRange, restore_range
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,18 @@ class WorkerSpec:
 
 
 @dataclass(frozen=True)
-class Task:
+class WorkItem:
     key: str  # the video (its relative input path)
     source: str
     target: str
     info: VideoInfo
     frames: int  # frames this task outputs (for progress)
     segment: int | None = None
-    span: PtsRange | None = None  # None: the whole video, with audio and subtitles
+    span: Span | None = None  # None: the whole video, with audio and subtitles
 
 
 @dataclass
-class TaskResult:
+class WorkResult:
     key: str
     segment: int | None
     frames: int = 0
@@ -96,19 +96,16 @@ class RestoreWorker:
     def ready(self) -> dict:
         return {"device": self.device, "error": self.startup_error}
 
-    def run(self, task: Task) -> TaskResult:
+    def run(self, task: WorkItem) -> WorkResult:
         import time
 
         start = time.perf_counter()
-        result = TaskResult(task.key, task.segment)
+        result = WorkResult(task.key, task.segment)
         try:
             if self.model is None:
                 raise RuntimeError("the worker has no model")
-            if task.span is None:
-                summary = restore_video(self.model, task.source, task.target, self.settings)
-                result.frames, result.notes = summary.frames, list(summary.notes)
-            else:
-                result.frames = restore_range(self.model, task.source, task.target, task.info, self.settings, task.span)
+            summary = restore_video(self.model, task.source, task.target, self.settings, span=task.span)
+            result.frames, result.notes = summary.frames, list(summary.notes)
         except Exception as error:  # noqa: BLE001 - returned to the driver as data
             result.error, result.error_kind = describe_failure(error)
         result.seconds = time.perf_counter() - start

@@ -104,8 +104,10 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(exc).lower()
 
 
-def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, warmup_middle: int = 0) -> BenchResult:
-    """Model-only throughput on random frames of the LQ size.
+def bench_model(
+    model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, warmup_middle: int = 0, reae_group: int = 0
+) -> BenchResult:
+    """Model-only throughput on random frames of the LQ size (``reae_group``: latents per ReAE pass, 0: automatic).
 
     warmup_middle: MIDDLE chunks run before the timer starts (a compiled model
     compiles the MIDDLE shapes there, not inside the timed chunks).
@@ -122,15 +124,15 @@ def bench_model(model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: floa
         with PeakRSS() as rss, torch.inference_mode():
             frames = torch.rand(chunk + 4, 3, lq_h, lq_w, device=device) * 255
             state = RestoreState()
-            model.restore_chunk(frames, ChunkKind.FIRST, state, size=size, clip_len=chunk)  # warm-up
+            model.restore_chunk(frames, ChunkKind.FIRST, state, size=size, clip_len=chunk, reae_group=reae_group)  # warm-up
             for _ in range(warmup_middle):
-                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
+                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk, reae_group=reae_group)
             state.timings = {}
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             start = time.perf_counter()
             for _ in range(chunks):
-                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
+                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk, reae_group=reae_group)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - start
@@ -238,7 +240,8 @@ def run_sweep(
     reae_group: int = 0,
     compiled: bool = False,
 ) -> list[BenchResult]:
-    """``reae_group``: latents per ReAE pass (0: automatic, see `SwiftVR.reae_group`; the end-to-end run may lower it to fit in memory).
+    """``reae_group``: latents per ReAE pass (0: automatic, see `model.swiftvr.automatic_reae_group`;
+    the end-to-end run may lower it to fit in memory).
 
     ``compiled`` (the model went through `model.compiled.compile_model`): the compiled
     graphs are reset before each setting and one MIDDLE chunk joins the warm-up, so
@@ -249,10 +252,9 @@ def run_sweep(
     results = []
     for name, wh in resolutions:
         for chunk in chunk_sizes:
-            model.reae_group = reae_group  # each time: an end-to-end run may have lowered it to fit in memory
             if compiled:
                 reset_compiled()
-            result = bench_model(model, wh, chunk, scale, chunks, warmup_middle=1 if compiled else 0)
+            result = bench_model(model, wh, chunk, scale, chunks, warmup_middle=1 if compiled else 0, reae_group=reae_group)
             result.resolution = name
             if end_to_end and result.status == "ok":
                 try:

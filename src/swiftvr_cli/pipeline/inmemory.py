@@ -27,7 +27,7 @@ def restore_tensor(
     mask: [T, 1, h, w], 1 = fill (inpainting), or None. strength: see `SwiftVR.restore_chunk`
     (None: the weights' default).
     """
-    restorer = ChunkRestorer.for_input(model, frames01.shape[-2], frames01.shape[-1], scale, clip_len, overlap, strength)
+    restorer = ChunkRestorer.for_input(model, frames01.shape[-2], frames01.shape[-1], scale, clip_len, overlap, strength=strength)
     state = restorer.new_state()
     outputs = []
     items = list(frames01 * 255.0) if mask is None else list(zip(frames01 * 255.0, mask))

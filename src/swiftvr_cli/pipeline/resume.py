@@ -30,8 +30,8 @@ import torch
 
 from ..io import EncodeOptions, OutputError, VideoInfo, VideoWriter
 from ..io.errors import describe_av_error
+from ..io.join import join_segments
 from ..io.safe_paths import check_own_dir, create_new_file, ensure_own_dir, fit_name, open_own_file, remove_own_file
-from ..io.segments import join_segments
 from ..io.targets import classify, validate
 from ..model.state_file import load_state, save_state, snapshot
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR
