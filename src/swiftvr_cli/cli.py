@@ -17,6 +17,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from .failures import ExitCode, UsageError
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -24,20 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-
-
-class ExitCode:
-    """Distinct exit codes so scripts can tell failures apart."""
-
-    INTERNAL = 1
-    USAGE = 2
-    INPUT = 3
-    OUTPUT = 4
-    WEIGHTS = 5
-    MEMORY = 6
-    BATCH_FAILED = 7  # `swiftvr batch`: some inputs failed, the others were done
-    INTERRUPTED = 130
-    TERMINATED = 143  # SIGTERM: 128 + 15, as shells report it
 
 
 class Device(str, Enum):
@@ -79,10 +67,6 @@ def resolve_dtype(dtype: DType, device: str):
     if dtype is DType.auto:
         return torch.bfloat16 if device == "cuda" else torch.float32
     return getattr(torch, dtype.value)
-
-
-class UsageError(Exception):
-    """A bad combination of options."""
 
 
 def check_model_options(chunk: int, scale: float, overlap: int) -> None:
@@ -158,9 +142,6 @@ def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> No
     raise typer.Exit(code)
 
 
-OUT_OF_MEMORY = "out of memory: lower --chunk (e.g. 8), --scale or --max-memory, or add --auto to retry with smaller chunks"
-
-
 def run_guarded(debug: bool, fn):
     """Run a command body; turn known failures into one line + exit code."""
     from .signals import sigterm_as_interrupt
@@ -187,9 +168,8 @@ def _stopped(exc: KeyboardInterrupt) -> None:
 
 
 def _run_guarded(debug: bool, fn):
-    from .io import BrokenPipe, InputError, OutputError
-    from .model.loading import WeightsError
-    from .pipeline.budget import MemoryBudgetError
+    from .failures import INTERNAL, classify
+    from .io import BrokenPipe
     from .pipeline.safeguards import NOTES_ATTR
 
     try:
@@ -206,26 +186,9 @@ def _run_guarded(debug: bool, fn):
     except Exception as exc:  # noqa: BLE001 - mapped to a message below
         if debug:
             traceback.print_exc()
-        notes = getattr(exc, NOTES_ATTR, [])
-        if isinstance(exc, InputError):
-            fail(str(exc), ExitCode.INPUT, notes)
-        if isinstance(exc, OutputError):
-            fail(str(exc), ExitCode.OUTPUT, notes)
-        if isinstance(exc, WeightsError):
-            fail(str(exc), ExitCode.WEIGHTS, notes)
-        if isinstance(exc, UsageError):
-            fail(str(exc), ExitCode.USAGE, notes)
-        if isinstance(exc, MemoryBudgetError):
-            fail(str(exc), ExitCode.MEMORY, notes)
-        if _is_out_of_memory(exc):
-            fail(OUT_OF_MEMORY, ExitCode.MEMORY, notes)
-        fail(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for details)"), ExitCode.INTERNAL, notes)
-
-
-def _is_out_of_memory(exc: Exception) -> bool:
-    from .pipeline.retry import is_out_of_memory
-
-    return is_out_of_memory(exc)
+        failure = classify(exc)
+        hint = " (run with --debug for details)" if failure.kind == INTERNAL and not debug else ""
+        fail(failure.message + hint, failure.exit_code, getattr(exc, NOTES_ATTR, []))
 
 
 IO = "Input / output"

@@ -28,7 +28,7 @@ from typing import Any
 from ..io.safe_paths import ensure_own_dir, remove_own_file
 from ..io.targets import is_temp_of
 from .discover import Job
-from .failures import INPUT
+from ..failures import INPUT
 from .fingerprint import FileStat, settings_hash, sha256_of, stat_of
 from .lock import VideoLock, lock_path
 from .manifest import ABORTED, FAILED, OK, RUNNING, Manifest, state_dir

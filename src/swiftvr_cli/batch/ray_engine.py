@@ -21,7 +21,7 @@ from ..model.loading import WeightsError
 from ..pipeline.runner import RestoreSettings
 from .claims import Claims, Outcome
 from .discover import Job
-from .failures import describe_failure
+from ..failures import classify
 from .segments import DEFAULT_WARMUP_FRAMES
 from .work import VideoWork, plan_video
 from .worker import RestoreWorker, WorkItem, WorkResult, WorkerSpec
@@ -91,7 +91,8 @@ class _Feed:
                 video = plan_video(claimed, self._claims.out_dir, self._settings.clip_len, self._options.segment_seconds,
                                    self._options.warmup_frames)  # fmt: skip
             except Exception as error:  # noqa: BLE001 - an unreadable input fails alone
-                self.report(self._claims.finish_failed(claimed, *describe_failure(error)))
+                failure = classify(error)
+                self.report(self._claims.finish_failed(claimed, failure.message, failure.kind))
                 continue
             except BaseException:
                 self._claims.abort(claimed, "interrupted")
@@ -139,7 +140,7 @@ def run_ray(
                 if started_ray:
                     ray.shutdown()
     except BaseException as error:
-        feed.abort_open("interrupted" if isinstance(error, KeyboardInterrupt) else describe_failure(error)[0])
+        feed.abort_open("interrupted" if isinstance(error, KeyboardInterrupt) else classify(error).message)
         raise
     return feed.outcomes
 

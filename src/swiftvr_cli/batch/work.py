@@ -18,7 +18,7 @@ from ..io.join import join_segments
 from ..io.safe_paths import ensure_own_dir
 from ..io.span import Span
 from .claims import Claim, Claims, Outcome, segment_dir
-from .failures import INTERNAL, OUTPUT, describe_failure
+from ..failures import INTERNAL, OUTPUT, classify
 from .segments import plan_segments, scan_frames, should_split
 from .worker import WorkItem, WorkResult
 
@@ -59,8 +59,8 @@ class VideoWork:
                 notes: list[str] = []
                 join_segments(self.parts, self.claim.job.target, self.info, EncodeOptions(), overwrite=True, notes=notes)
             except Exception as error:  # noqa: BLE001 - recorded like any failed video
-                message, kind = describe_failure(error)
-                return claims.finish_failed(self.claim, message, kind if kind != INTERNAL else OUTPUT)
+                failure = classify(error)
+                return claims.finish_failed(self.claim, failure.message, failure.kind if failure.kind != INTERNAL else OUTPUT)
             return claims.finish_ok(self.claim, frames, notes, segments=len(self.parts), seconds=busy)
         finally:
             shutil.rmtree(folder, ignore_errors=True)

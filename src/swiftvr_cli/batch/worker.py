@@ -13,7 +13,7 @@ from typing import Callable
 from ..io import VideoInfo
 from ..pipeline.runner import RestoreSettings, restore_video
 from ..io.span import Span
-from .failures import describe_failure
+from ..failures import classify
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class RestoreWorker:
             compiled = ", not compiled: " + notes[0] if notes else (", compiled" if spec.compile else "")
             self.device = f"{self.model.device.type} ({self.model.dtype}{compiled})".replace("torch.", "")
         except Exception as error:  # noqa: BLE001 - reported by ready(), so the driver can say why
-            self.startup_error = (type(error).__name__, describe_failure(error)[0])
+            self.startup_error = (type(error).__name__, classify(error).message)
             self.device = "none"
 
     def ready(self) -> dict:
@@ -107,6 +107,7 @@ class RestoreWorker:
             summary = restore_video(self.model, task.source, task.target, self.settings, span=task.span)
             result.frames, result.notes = summary.frames, list(summary.notes)
         except Exception as error:  # noqa: BLE001 - returned to the driver as data
-            result.error, result.error_kind = describe_failure(error)
+            failure = classify(error)
+            result.error, result.error_kind = failure.message, failure.kind
         result.seconds = time.perf_counter() - start
         return result

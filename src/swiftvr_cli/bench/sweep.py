@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from ..failures import MEMORY, classify
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR
 
 RESOLUTIONS = {
@@ -100,10 +101,6 @@ class PeakRSS:
         self.peak = max(self.peak, self.current())
 
 
-def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(exc).lower()
-
-
 def bench_model(
     model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, warmup_middle: int = 0, reae_group: int = 0
 ) -> BenchResult:
@@ -137,7 +134,7 @@ def bench_model(
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - an OOM is a result, anything else re-raised
-        if not _is_oom(exc):
+        if classify(exc).kind != MEMORY:  # the memory check's refusal counts too
             raise
         result.status, result.error = "oom", str(exc).splitlines()[0][:200]
         if device.type == "cuda":
@@ -260,7 +257,7 @@ def run_sweep(
                 try:
                     result.e2e_fps = bench_end_to_end(model, wh, chunk, scale, chunks, reae_group)
                 except Exception as exc:  # noqa: BLE001
-                    if not _is_oom(exc):
+                    if classify(exc).kind != MEMORY:  # the memory check's refusal counts too
                         raise
                     result.status, result.error = "oom", "out of memory in the end-to-end run"
             results.append(result)
