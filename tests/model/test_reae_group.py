@@ -31,7 +31,7 @@ def test_reae_groups_give_the_whole_chunk_output(tiny_config, layout):
     generator = torch.Generator().manual_seed(2)
     frames = torch.rand(25, 3, 8, 8, generator=generator) * 255
     if layout == "residual_detail_mask":
-        reae = dataclasses.replace(cfg.reae, residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3)
+        reae = dataclasses.replace(cfg.reae, residual=True, detail_width=8, detail_layers=3)
         cfg = dataclasses.replace(cfg, reae=reae)
         masks = (torch.rand(25, 1, 8, 8, generator=generator) > 0.5).float()
     model = random_model(cfg, dtype=torch.float64, seed=1)
