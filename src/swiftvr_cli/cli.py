@@ -201,7 +201,7 @@ ScaleOption = Annotated[float, typer.Option("--scale", "-s", help="Upscale facto
 TaskScaleOption = Annotated[Optional[float], typer.Option("--scale", "-s", help="Upscale factor for --task sr (default 4; 2 also works); the other tasks keep the input size.", rich_help_panel=MODEL)]
 WeightsOption = Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)]
 ChunkOption = Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)]
-CompileOption = Annotated[bool, typer.Option("--compile", help="torch.compile the model: a few seconds more at the start, then faster chunks (CPU, measured: task models 1.3-1.5x, SR 1.04-1.08x); needs a C++ compiler (CPU) or Triton (CUDA).", rich_help_panel=PERF)]
+CompileOption = Annotated[bool, typer.Option("--compile", help="torch.compile the model: a few seconds more at the start, then faster chunks (figures in benchmarks/README.md); needs a C++ compiler (CPU) or Triton (CUDA).", rich_help_panel=PERF)]
 ReAEGroupOption = Annotated[int, typer.Option("--reae-group", help="Latents per autoencoder pass (4 frames each): lower saves memory, same output (0: automatic; one on CPU, where it is also fastest, else the whole chunk unless memory needs less).", rich_help_panel=PERF)]
 OverlapOption = Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)]
 DeviceOption = Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)]

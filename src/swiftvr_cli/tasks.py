@@ -27,9 +27,8 @@ class Task(str, enum.Enum):
 
 # The shipped weights of each same-size task, beside the embedded default (`sr`).
 # One model per task: each runs the detail branch at half size (every pixel is
-# restored; see model/presets.py `tiny-fine`), trained on its own degradations.
-# The earlier shared task model (quarter size, trained on the mix) did not denoise
-# at all (-0.06 dB against the noisy input) and only tied an unsharp mask on blur.
+# restored; see model/presets.py `tiny-fine`), trained on its own degradations, so each
+# task has every step of training (why one shared model was not enough: weights/README.md).
 TASK_WEIGHTS: dict[Task, str] = {
     Task.clean: "swiftvr-tiny-clean.json",
     Task.deblur: "swiftvr-tiny-deblur.json",
@@ -56,9 +55,8 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
     """The shipped weights for a task (used when --weights is not given).
 
     Super-resolution (x2, x4) uses the embedded default; every task at the input
-    size has its own file, and `--scale 1` is clean-up. One small model could not
-    hold both sizes: trained on the x4/x2/x1 mix, its x1 path made x264 CRF 35
-    video worse (-0.26 dB at 1,500 steps, and falling).
+    size has its own file, and `--scale 1` is clean-up: one small model trained on
+    both sizes made the same-size case worse (weights/README.md, Training).
     """
     default = default_weights_path()
     if not same_size_model(task, scale):
@@ -66,7 +64,7 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
     return default.with_name(TASK_WEIGHTS[Task.clean if task is Task.sr else task])
 
 
-# The fixed evaluation degradations (`swiftvr eval --degrade`, train.degrade.EVAL_PRESETS)
+# The fixed evaluation degradations (`swiftvr eval --degrade`, degradations.EVAL_DEGRADATIONS)
 # and the task and scale that restore them.
 PRESET_TASKS: dict[str, tuple[Task, float]] = {
     "x4": (Task.sr, 4.0), "x2": (Task.sr, 2.0), "x4-clean": (Task.sr, 4.0), "x4-area": (Task.sr, 4.0), "crf35": (Task.clean, 1.0),

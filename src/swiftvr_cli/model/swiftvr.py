@@ -3,7 +3,7 @@
 `restore_chunk(frames, kind, state)` is the only interface the pipeline uses,
 so the official 5B model and our small embedded models drop in the same way.
 The chunk protocol (which latents the DiT sees, RoPE offsets, the decoder's
-3-frame delay) follows the official release; see SPEC.md section 8.
+3-frame delay) follows the official release; see docs/chunk-protocol.md.
 """
 
 from __future__ import annotations
