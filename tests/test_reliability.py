@@ -401,7 +401,7 @@ def _oom_once(monkeypatch, error: Exception = GPU_OOM) -> list[int]:
     from swiftvr_cli.pipeline.restorer import ChunkRestorer
 
     sizes: list[int] = []
-    original = ChunkRestorer.restore_chunk
+    original = ChunkRestorer.restore
 
     def restore_chunk(self, frames, kind, state):
         sizes.append(self.clip_len)
@@ -409,7 +409,7 @@ def _oom_once(monkeypatch, error: Exception = GPU_OOM) -> list[int]:
             raise error
         return original(self, frames, kind, state)
 
-    monkeypatch.setattr(ChunkRestorer, "restore_chunk", restore_chunk)
+    monkeypatch.setattr(ChunkRestorer, "restore", restore_chunk)
     return sizes
 
 

@@ -66,15 +66,35 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
 
 # The fixed evaluation degradations (`swiftvr eval --degrade`, degradations.EVAL_DEGRADATIONS)
 # and the task and scale that restore them.
-PRESET_TASKS: dict[str, tuple[Task, float]] = {
+DEGRADATION_TASKS: dict[str, tuple[Task, float]] = {
     "x4": (Task.sr, 4.0), "x2": (Task.sr, 2.0), "x4-clean": (Task.sr, 4.0), "x4-area": (Task.sr, 4.0), "crf35": (Task.clean, 1.0),
     "deblur": (Task.deblur, 1.0), "denoise": (Task.denoise, 1.0), "inpaint": (Task.inpaint, 1.0),
 }  # fmt: skip
 
 
-def preset_weights(preset: str) -> Path:
-    """The shipped weights `swiftvr eval --degrade PRESET` measures by default."""
-    return task_weights(*PRESET_TASKS[preset])
+def degradation_weights(degradation: str) -> Path:
+    """The shipped weights `swiftvr eval --degrade NAME` measures by default."""
+    return task_weights(*DEGRADATION_TASKS[degradation])
+
+
+def weights_for_task(task: Task, weights: str | None, scale: float | None = None) -> str:
+    """`--weights`, or the shipped weights of the task (a WeightsError naming the file when they are missing)."""
+    from .model.loading import WeightsError
+
+    if weights is not None:
+        return weights
+    path = task_weights(task, scale)
+    if not path.exists():
+        raise WeightsError(f"no weights for --task {task.value}: {path} does not exist (pass --weights PATH)")
+    return str(path)
+
+
+def batch_weights(weights: str | None, scale: float) -> str | None:
+    """`batch`: --weights; else at --scale 1 the shipped same-size (clean-up) model; else None,
+    the embedded default (None, not its path: the manifest's settings of earlier runs stay valid)."""
+    if weights is not None:
+        return weights
+    return str(task_weights(Task.sr, scale)) if same_size_model(Task.sr, scale) else None
 
 
 def needs_mask(task: Task) -> bool:

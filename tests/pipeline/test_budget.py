@@ -45,7 +45,7 @@ def test_the_chunk_is_lowered_only_when_no_group_fits():
         fit(limit)
     assert f"--chunk 4 needs about {need(4, 1) / GIB:.1f} GiB" in str(refused.value)  # the advice's smallest chunk
     lowered = fit(limit, auto=True)
-    assert lowered.chunk == 12 and need(12, lowered.reae_group) <= limit  # 24 -> 12 (16 frames, 4 latents)
+    assert lowered.clip_len == 12 and need(12, lowered.reae_group) <= limit  # 24 -> 12 (16 frames, 4 latents)
     larger = budget.reae_groups(4)[: budget.reae_groups(4).index(lowered.reae_group)]
     assert all(need(12, group) > limit for group in larger)  # the largest group that fits
 

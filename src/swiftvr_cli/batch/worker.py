@@ -13,6 +13,7 @@ from typing import Callable
 from ..io import VideoInfo
 from ..pipeline.runner import RestoreSettings, restore_video
 from ..io.span import Span
+from ..devices import resolve_device, resolve_dtype
 from ..failures import classify
 
 
@@ -50,15 +51,9 @@ class WorkResult:
 
 
 def resolve(spec: WorkerSpec):
-    """(device, dtype) for this machine: auto means CUDA + bfloat16 when a GPU is visible."""
-    import torch
-
-    device = spec.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if spec.dtype == "auto":
-        return device, torch.bfloat16 if device == "cuda" else torch.float32
-    return device, getattr(torch, spec.dtype)
+    """(device, dtype) on this machine (see `devices`)."""
+    device = resolve_device(spec.device)
+    return device, resolve_dtype(spec.dtype, device)
 
 
 def load_for(spec: WorkerSpec, on_note: Callable[[str], None] = lambda note: None):

@@ -43,9 +43,10 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Fit:
-    """What a run that fits uses: the chunk, and the latents per ReAE pass (0: the whole chunk)."""
+    """What a run that fits uses: the chunk (`--chunk`, `RestoreSettings.clip_len`), and the
+    latents per ReAE pass (0: the whole chunk)."""
 
-    chunk: int
+    clip_len: int
     reae_group: int
 
 

@@ -136,7 +136,7 @@ class Restore:
         for job in inp:
             with self.times.timer("model"):
                 extra = {"mask": job.mask} if job.mask is not None else {}
-                frames, self.state = self.restorer.restore_chunk(job.rgb, job.kind, self.state, **extra)
+                frames, self.state = self.restorer.restore(job.rgb, job.kind, self.state, **extra)
                 host, ready = to_host_async(self.to_output(frames))
                 mark = self.clock.after_chunk(job.kind, job.rgb.shape[0], job.padding > 0, self.state) if self.clock else None
             out.put(RestoredChunk(host, ready, job.pts, mark))

@@ -33,9 +33,9 @@ def restore_tensor(
     items = list(frames01 * 255.0) if mask is None else list(zip(frames01 * 255.0, mask))
     for chunk in chunk_all(items, clip_len):
         if mask is None:
-            out, state = restorer.restore_chunk(torch.stack(chunk.items), chunk.kind, state)
+            out, state = restorer.restore(torch.stack(chunk.items), chunk.kind, state)
         else:
             frames, masks = (torch.stack(part) for part in zip(*chunk.items))
-            out, state = restorer.restore_chunk(frames, chunk.kind, state, mask=masks)
+            out, state = restorer.restore(frames, chunk.kind, state, mask=masks)
         outputs.append(out.float().cpu())
     return torch.cat(outputs)[: frames01.shape[0]]

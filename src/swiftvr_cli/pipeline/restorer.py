@@ -1,4 +1,4 @@
-"""The boundary between the pipeline and any model: `restore_chunk`.
+"""The boundary between the pipeline and any model: `ChunkRestorer.restore`.
 
 The pipeline only knows chunks of RGB frames in and restored frames out; the
 model keeps its own cross-chunk state. Any model with the same
@@ -37,7 +37,7 @@ class ChunkRestorer:
     def new_state(self) -> RestoreState:
         return RestoreState()
 
-    def restore_chunk(
+    def restore(
         self, frames: torch.Tensor, kind: ChunkKind, state: RestoreState, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, RestoreState]:
         """frames [T, 3, h, w] on the 0..255 scale -> restored [T', 3, H, W] in [0, 1].

@@ -33,9 +33,14 @@ def restore_video(
     *,
     span: Span | None = None,
     on_progress: Progress | None = None,
+    left_behind: list[str] | None = None,
 ) -> RestoreSummary:
     """Restore one video (file, image sequence or '-' pipe) into ``target``; with ``span``,
-    only that part of a file, video only (a segment that is joined later)."""
+    only that part of a file, video only (a segment that is joined later).
+
+    When the run stops early, notes on what it left (the frames kept with
+    ``keep_partial``, progress saved with ``resume``) are added to ``left_behind``.
+    """
     if span is not None and (settings.resume or settings.mask):
         raise ValueError("a span of a video is restored without --resume and without --mask")
     start, notes, times = time.perf_counter(), [], StageTimes()
@@ -73,7 +78,9 @@ def restore_video(
             with times.timer("encode"):
                 writer.close()
         except BaseException as error:
-            stop_early(writer, group, target, settings, error)
+            kept = stop_early(writer, group, target, settings, error)
+            if left_behind is not None:
+                left_behind.extend(kept)
             raise
         finally:
             if masks is not None and not group.alive("decode"):  # the decode stage reads it

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from ..hashing import FileIdentity
 from ..io import InputError, OutputError, VideoInfo, VideoReader, VideoWriter
 from ..io.mask import MaskReader
 from ..io.span import Span, SpanReader
@@ -28,7 +29,6 @@ from .resume import Checkpoint, ResumableOutput, model_fingerprint, run_fingerpr
 from .settings import RestoreSettings
 from .stages import StageGroup
 
-NOTES_ATTR = "swiftvr_notes"  # notes travelling with an exception to the CLI
 
 
 def open_reader(source: str, settings: RestoreSettings, span: Span | None) -> VideoReader | SpanReader:
@@ -58,12 +58,12 @@ def fit_to_memory(model: SwiftVR, settings: RestoreSettings, info: VideoInfo, no
         frames=info.frame_count, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
         reae_group=requested_group,
     )  # fmt: skip
-    if fit.chunk != settings.clip_len:
-        notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.chunk}")
+    if fit.clip_len != settings.clip_len:
+        notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.clip_len}")
     if fit.reae_group != requested_group:
         latents = f"{fit.reae_group} latent{'s' if fit.reae_group > 1 else ''}"
         notes.append(f"decoding {latents} per ReAE pass (--reae-group {fit.reae_group}; same output) to fit in memory")
-    return dataclasses.replace(settings, clip_len=fit.chunk, reae_group=fit.reae_group)
+    return dataclasses.replace(settings, clip_len=fit.clip_len, reae_group=fit.reae_group)
 
 
 def _settings_identity(settings: RestoreSettings) -> dict:
@@ -77,12 +77,11 @@ def _settings_identity(settings: RestoreSettings) -> dict:
 
 
 def _file_identity(path: str) -> list:
-    """Path, size and modification time: a changed mask file is a different run."""
+    """A changed mask file is a different run."""
     try:
-        stat = os.stat(path)
+        return FileIdentity.of(path).as_list()
     except OSError:
         return [os.path.abspath(path)]
-    return [os.path.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
 def open_output(
@@ -98,16 +97,15 @@ def open_output(
         return writer, None
     fingerprint = run_fingerprint(info, _settings_identity(settings), model_fingerprint(model))
     writer = ResumableOutput(
-        target, width=width, height=height, source=info, options=settings.encode,
-        overwrite=settings.overwrite, fingerprint=fingerprint, device=model.device,
-    )  # fmt: skip
+        target, size, info, settings.encode, overwrite=settings.overwrite, fingerprint=fingerprint, device=model.device
+    )
     return writer, writer.start
 
 
 def stop_early(
     writer: VideoWriter | ResumableOutput, group: StageGroup, target: str, settings: RestoreSettings, error: BaseException
-) -> None:
-    """Clean up after a failure or interruption; tell the user what is left (as notes on ``error``)."""
+) -> list[str]:
+    """Clean up after a failure or interruption; returns notes for the user on what is left."""
     notes: list[str] = []
     kept = False
     if settings.keep_partial and isinstance(writer, VideoWriter) and not isinstance(error, OutputError):
@@ -116,11 +114,7 @@ def stop_early(
         writer.abort()
     if isinstance(writer, ResumableOutput):
         notes.extend(n for n in writer.notes if n.startswith("progress saved"))
-    if notes:
-        try:
-            setattr(error, NOTES_ATTR, getattr(error, NOTES_ATTR, []) + notes)
-        except AttributeError:  # an exception type without a __dict__
-            pass
+    return notes
 
 
 def _keep_partial(writer: VideoWriter, group: StageGroup, target: str, overwrite: bool, notes: list[str]) -> bool:
