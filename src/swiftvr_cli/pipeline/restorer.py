@@ -14,6 +14,7 @@ import torch
 
 from ..fill import fill_masked
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, output_size
+from .settings import RestoreSettings
 
 
 @dataclass
@@ -33,6 +34,14 @@ class ChunkRestorer:
         reae_group: int = 0, strength: float | None = None,
     ) -> "ChunkRestorer":  # fmt: skip
         return cls(model, output_size(height, width, scale), clip_len, overlap, reae_group, strength)
+
+    @classmethod
+    def for_run(cls, model: SwiftVR, height: int, width: int, settings: RestoreSettings) -> "ChunkRestorer":
+        """Bound to one run's settings, for its input of ``height`` x ``width``."""
+        return cls.for_input(
+            model, height, width, settings.scale, settings.clip_len, settings.overlap,
+            reae_group=settings.reae_group, strength=settings.strength,
+        )  # fmt: skip
 
     def new_state(self) -> RestoreState:
         return RestoreState()

@@ -47,10 +47,7 @@ def restore_video(
     with open_reader(source, settings, span) as reader:
         info = reader.info
         settings = fit_to_memory(model, settings, info, notes)
-        restorer = ChunkRestorer.for_input(
-            model, info.height, info.width, settings.scale, settings.clip_len, settings.overlap,
-            reae_group=settings.reae_group, strength=settings.strength,
-        )  # fmt: skip
+        restorer = ChunkRestorer.for_run(model, info.height, info.width, settings)
         out_h, out_w = restorer.out_size
         masks = open_masks(model, settings, info, notes)
         try:
