@@ -119,6 +119,14 @@ def import_our_protocol():
     return sweep
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Our own test of an allocation failure (`swiftvr_cli.failures`; src/ is on the path
+    once `import_our_protocol` ran), so both sides record an OOM the same way."""
+    from swiftvr_cli.failures import is_out_of_memory
+
+    return is_out_of_memory(exc)
+
+
 def _stub_decord() -> None:
     """The release imports decord (its video reader) when swiftvr.io is imported, but
     the model-only bench never reads a file: without decord, a stand-in module lets
@@ -387,7 +395,7 @@ def bench_model(sweep, pipe, out_wh, chunk: int, scale: float, chunks: int, warm
             if out is None or out.shape[1] != chunk:
                 raise RuntimeError(f"unexpected MIDDLE output {None if out is None else tuple(out.shape)}")
     except Exception as exc:  # noqa: BLE001 - an OOM is a result, anything else re-raised
-        if not sweep._is_oom(exc):
+        if not out_of_memory(exc):
             raise
         result.status, result.error = "oom", str(exc).splitlines()[0][:200]
         del exc
@@ -531,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     result.e2e_fps = bench_end_to_end(sweep, pipe, wh, chunk, args.scale, args.chunks)
                 except Exception as exc:  # noqa: BLE001
-                    if not sweep._is_oom(exc):
+                    if not out_of_memory(exc):
                         raise
                     result.status, result.error = "oom", "out of memory in the end-to-end run"
                     if device.type == "cuda":

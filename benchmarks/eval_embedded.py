@@ -12,7 +12,7 @@ over the baseline as the mean, the worst frame and the mean of the worst 10 % of
     .venv/bin/python benchmarks/eval_embedded.py --weights runs/sr_real/best.json --strength 0.5,0.75,1,1.25
 
 Without --weights, each preset is restored with the shipped weights its task uses
-(`swiftvr_cli.tasks.preset_weights`), as `swiftvr eval --degrade` does.
+(`swiftvr_cli.tasks.degradation_weights`), as `swiftvr eval --degrade` does.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ import statistics
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
+from swiftvr_cli.degradations import EVAL_DEGRADATIONS
 from swiftvr_cli.evaluation import restore_with_baselines
 from swiftvr_cli.metrics import evaluate, gain_summary, psnr_per_frame
 from swiftvr_cli.model.loading import load_model
-from swiftvr_cli.tasks import preset_weights
+from swiftvr_cli.tasks import degradation_weights
 from swiftvr_cli.train.data import real_validation_clips
-from swiftvr_cli.train.degrade import EVAL_PRESETS
 
 DATA_DIR = "../shared/data"
 CHUNK = 8
@@ -59,7 +58,7 @@ def evaluate_task(model, clips, task: str, strength: float | None, cnn) -> dict:
     per_clip, all_gains = {}, []
     for name, clip in clips:
         clean, lq, outputs = restore_with_baselines(model, clip, task, CHUNK, strength)
-        if cnn is not None and EVAL_PRESETS[task].scale == 4:
+        if cnn is not None and EVAL_DEGRADATIONS[task].scale == 4:
             outputs["cnn_baseline"] = cnn(lq).clamp(0, 1)
         ours = psnr_per_frame(outputs["ours"], clean, y_only=True)
         rows = {}
@@ -96,7 +95,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=DATA_DIR)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
-    parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated presets of swiftvr_cli.train.degrade.EVAL_PRESETS")
+    parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated names of swiftvr_cli.degradations.EVAL_DEGRADATIONS")
     parser.add_argument("--strength", default=None, help="comma-separated --strength values to sweep (default: the weights' own)")
     parser.add_argument("--frames", type=int, default=20)
     args = parser.parse_args()
@@ -108,7 +107,7 @@ def main() -> None:
     results: dict[str, list[dict]] = {}
     models: dict[str, dict] = {}
     for task in args.tasks.split(","):
-        path = args.weights or str(preset_weights(task))
+        path = args.weights or str(degradation_weights(task))
         model = load_model(path, dtype=dtype)
         models[task] = {"weights": Path(path).name, "parameters": sum(p.numel() for p in model.parameters()), "default_strength": model.default_strength}
         for strength in parse_strengths(args.strength):

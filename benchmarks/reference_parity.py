@@ -2,7 +2,7 @@
 
 The official code is NOT a dependency of swiftvr and is never imported by the package.
 This script only drives it, from a separate checkout and a separate virtual
-environment, to produce reference frames that swiftvr must reproduce (SPEC.md section 9).
+environment, to produce reference frames that swiftvr must reproduce (docs/numerics.md, the last section).
 
 Setting up the reference (once, outside this repository)
 ---------------------------------------------------------
@@ -50,7 +50,6 @@ Two things the harness does on top of calling the release as-is:
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -78,7 +77,7 @@ DIT_OVERLAP = 0
 THREADS = 2
 
 OFFICIAL_DECODER_WIDTHS = (512, 256, 128)
-MAX_ABS_DIFF = 1  # uint8 levels (SPEC section 9)
+MAX_ABS_DIFF = 1  # uint8 levels (docs/numerics.md, last section)
 
 
 # --------------------------------------------------------------------------- #

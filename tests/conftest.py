@@ -15,7 +15,7 @@ FAST_CONFIG = SwiftVRConfig(
     dit=DiTConfig(num_attention_heads=2, attention_head_dim=8, ffn_dim=32, text_dim=8, freq_dim=16,
                   num_layers=2, in_channels=8, out_channels=8, window=(4, 4)),
     reae=ReAEConfig(latent_channels=8, encoder_width=8, decoder_widths=(8, 8, 8), decoder_out_width=8,
-                    residual=True, lq_skip_channels=4),
+                    residual=True),
 )  # fmt: skip
 
 

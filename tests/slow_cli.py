@@ -18,7 +18,7 @@ from swiftvr_cli.progress import FrameProgress
 
 def main() -> None:
     delay, args = float(sys.argv[1]), sys.argv[2:]
-    restore_chunk, update = ChunkRestorer.restore_chunk, FrameProgress.update
+    restore_chunk, update = ChunkRestorer.restore, FrameProgress.update
 
     def slow_restore(self, frames, kind, state):
         time.sleep(delay)
@@ -28,7 +28,7 @@ def main() -> None:
         print(f"progress {done}", file=sys.stderr, flush=True)
         update(self, done, total)
 
-    ChunkRestorer.restore_chunk = slow_restore
+    ChunkRestorer.restore = slow_restore
     FrameProgress.update = report
     sys.argv = ["swiftvr", *args]
     cli.app()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -111,7 +110,7 @@ def test_stage_error_gives_one_line_and_no_temp_file(tmp_path, fast_weights, mon
     def broken(self, frames, kind, state):
         raise RuntimeError("simulated model failure")
 
-    monkeypatch.setattr(restorer.ChunkRestorer, "restore_chunk", broken)
+    monkeypatch.setattr(restorer.ChunkRestorer, "restore", broken)
     src = media.make_video(tmp_path / "in.mp4", frames=20, size=(48, 32))
     out_dir = tmp_path / "out"
     out_dir.mkdir()

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from swiftvr_cli.cli import app
-from swiftvr_cli.tasks import PRESET_TASKS, Task, preset_weights, task_weights
-from swiftvr_cli.train.degrade import EVAL_PRESETS
+from swiftvr_cli.tasks import DEGRADATION_TASKS, Task, degradation_weights, task_weights
+from swiftvr_cli.degradations import EVAL_DEGRADATIONS
 from tests import media
 
 
@@ -55,13 +55,13 @@ def test_unknown_degradation_is_one_clear_line_and_exit_2(video):
 
 
 def test_every_preset_is_measured_with_the_weights_its_task_uses():
-    assert set(PRESET_TASKS) == set(EVAL_PRESETS)
-    for preset, (task, scale) in PRESET_TASKS.items():
-        assert scale == EVAL_PRESETS[preset].scale
-        assert preset_weights(preset) == task_weights(task, scale)
-    assert preset_weights("x4").name == "swiftvr-tiny.json"
+    assert set(DEGRADATION_TASKS) == set(EVAL_DEGRADATIONS)
+    for preset, (task, scale) in DEGRADATION_TASKS.items():
+        assert scale == EVAL_DEGRADATIONS[preset].scale
+        assert degradation_weights(preset) == task_weights(task, scale)
+    assert degradation_weights("x4").name == "swiftvr-tiny.json"
     assert task_weights(Task.sr, 1) == task_weights(Task.clean)  # --scale 1 is clean-up
-    assert preset_weights("crf35").exists()
+    assert degradation_weights("crf35").exists()
 
 
 def _write(path, frames: list[np.ndarray]) -> str:

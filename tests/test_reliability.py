@@ -401,7 +401,7 @@ def _oom_once(monkeypatch, error: Exception = GPU_OOM) -> list[int]:
     from swiftvr_cli.pipeline.restorer import ChunkRestorer
 
     sizes: list[int] = []
-    original = ChunkRestorer.restore_chunk
+    original = ChunkRestorer.restore
 
     def restore_chunk(self, frames, kind, state):
         sizes.append(self.clip_len)
@@ -409,7 +409,7 @@ def _oom_once(monkeypatch, error: Exception = GPU_OOM) -> list[int]:
             raise error
         return original(self, frames, kind, state)
 
-    monkeypatch.setattr(ChunkRestorer, "restore_chunk", restore_chunk)
+    monkeypatch.setattr(ChunkRestorer, "restore", restore_chunk)
     return sizes
 
 
@@ -461,7 +461,7 @@ def test_max_memory_first_picks_fewer_latents_per_reae_pass(corpus, out_dir, fas
     pair, single = (budget.estimate(cfg, *args, 8, torch.float32, 30, reae_group=g).on(torch.device("cpu")) for g in (2, 1))
     groups: list[int] = []
     original = SwiftVR.restore_chunk
-    monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(self.reae_group) or original(self, *a, **k))
+    monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(k.get("reae_group")) or original(self, *a, **k))
     limit = str((pair + single) // 2 // 1024) + "K"  # the whole chunk (3 latents) and pairs do not fit
     # asked for the whole chunk per pass (on CPU the automatic choice is already one latent)
     result = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, "--reae-group", "3", weights=fast_weights)
@@ -475,7 +475,7 @@ def test_cpu_default_is_one_latent_per_reae_pass_without_a_memory_note(corpus, o
 
     groups: list[int] = []
     original = SwiftVR.restore_chunk
-    monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(self.reae_group) or original(self, *a, **k))
+    monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(k.get("reae_group")) or original(self, *a, **k))
     result = restore(corpus["clip"], out_dir / "out.mp4", weights=fast_weights)
     assert result.exit_code == 0, result.output
     assert set(groups) == {1} and "ReAE pass" not in notes(result)

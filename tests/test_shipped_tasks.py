@@ -16,7 +16,7 @@ from swiftvr_cli.cli import app
 from swiftvr_cli.evaluation import load_clip, restore_with_baselines
 from swiftvr_cli.metrics import flicker, psnr
 from swiftvr_cli.model.loading import load_model
-from swiftvr_cli.tasks import preset_weights
+from swiftvr_cli.tasks import degradation_weights
 from tests import media
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def results(clean_clip):
     """preset -> (PSNR-Y of ours, of the baseline, of the degraded input; flicker of ours, of the baseline)."""
     out = {}
     for preset, (baseline, *_) in EXPECT.items():
-        model = load_model(preset_weights(preset))  # the weights its `--task` uses
+        model = load_model(degradation_weights(preset))  # the weights its `--task` uses
         clean, lq, outputs = restore_with_baselines(model, clean_clip, preset, clip_len=8)
         ours, base = outputs["ours"], outputs[baseline]
         out[preset] = (

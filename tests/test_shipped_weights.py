@@ -17,7 +17,7 @@ from swiftvr_cli.evaluation import load_clip
 from swiftvr_cli.metrics import flicker, psnr, ssim
 from swiftvr_cli.model.loading import default_weights_path, load_model
 from swiftvr_cli.pipeline.inmemory import restore_tensor
-from swiftvr_cli.train.degrade import degrade_fixed
+from swiftvr_cli.degradations import degrade_fixed
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "bbb_val_320x180.mp4"  # held out from training

@@ -1,6 +1,6 @@
-"""The tiny checkpoint writer produces exactly the official layout (SPEC.md 1-4).
+"""The tiny checkpoint writer produces exactly the official layout (docs/checkpoints.md).
 
-Expected names and shapes are spelled out here from the SPEC tables, independently of
+Expected names and shapes are spelled out here from the tables of docs/checkpoints.md, independently of
 the writer's own tables, so a slip in either shows up.
 """
 
@@ -15,7 +15,7 @@ from swiftvr_cli.testing import write_tiny_official_checkpoint
 
 pytestmark = pytest.mark.timeout(120)
 
-SPEC_CONFIG_KEYS = {
+DOCUMENTED_CONFIG_KEYS = {
     "patch_size", "num_attention_heads", "attention_head_dim", "in_channels", "out_channels",
     "text_dim", "freq_dim", "ffn_dim", "num_layers", "cross_attn_norm", "qk_norm", "eps",
     "image_dim", "added_kv_proj_dim", "rope_max_seq_len", "pos_embed_seq_len", "enable_swa",
@@ -37,7 +37,7 @@ def memblock(prefix: str, n: int) -> dict:
 
 
 def expected_reae(n0: int, n1: int, n2: int, latent: int = 48) -> dict:
-    """SPEC section 4, row by row."""
+    """docs/checkpoints.md, ReAE tensors, row by row."""
     e = {
         "encoder.0.weight": (64, 12, 3, 3), "encoder.0.bias": (64,),
         "encoder.2.conv.weight": (64, 128, 1, 1),
@@ -65,7 +65,7 @@ def expected_reae(n0: int, n1: int, n2: int, latent: int = 48) -> dict:
 
 
 def expected_dit(layers, d, c, ffn, text_dim, freq_dim, patch=(1, 2, 2)) -> dict:
-    """SPEC section 3, row by row."""
+    """docs/checkpoints.md, DiT tensors, row by row."""
     pt, ph, pw = patch
     e = {
         "patch_embedding.weight": (d, c, pt, ph, pw), "patch_embedding.bias": (d,),
@@ -143,8 +143,8 @@ def test_prompt_embedding(default_ckpt):
 
 def test_config_has_every_spec_key(default_ckpt):
     cfg = json.loads((default_ckpt / "transformer/config.json").read_text())
-    assert SPEC_CONFIG_KEYS <= set(cfg)
-    extra = set(cfg) - SPEC_CONFIG_KEYS
+    assert DOCUMENTED_CONFIG_KEYS <= set(cfg)
+    extra = set(cfg) - DOCUMENTED_CONFIG_KEYS
     assert all(k.startswith("_") for k in extra), extra
     assert cfg["_class_name"] == "WanTransformer3DModel"
     assert "_diffusers_version" in cfg

@@ -17,6 +17,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from .failures import ExitCode, UsageError
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -48,20 +50,6 @@ def _options(
 err = Console(stderr=True)
 
 
-class ExitCode:
-    """Distinct exit codes so scripts can tell failures apart."""
-
-    INTERNAL = 1
-    USAGE = 2
-    INPUT = 3
-    OUTPUT = 4
-    WEIGHTS = 5
-    MEMORY = 6
-    BATCH_FAILED = 7  # `swiftvr batch`: some inputs failed, the others were done
-    INTERRUPTED = 130
-    TERMINATED = 143  # SIGTERM: 128 + 15, as shells report it
-
-
 class Device(str, Enum):
     auto = "auto"
     cuda = "cuda"
@@ -86,31 +74,25 @@ class TaskName(str, Enum):
 
 
 def resolve_device(device: Device) -> str:
-    import torch
+    from .devices import resolve_device as resolve
 
-    if device is Device.auto:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device is Device.cuda and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available (use --device cpu)")
-    return device.value
+    return resolve(device.value)
 
 
 def resolve_dtype(dtype: DType, device: str):
-    import torch
+    from .devices import resolve_dtype as resolve
 
-    if dtype is DType.auto:
-        return torch.bfloat16 if device == "cuda" else torch.float32
-    return getattr(torch, dtype.value)
-
-
-class UsageError(Exception):
-    """A bad combination of options."""
+    return resolve(dtype.value, device)
 
 
 def check_model_options(chunk: int, scale: float, overlap: int) -> None:
     """Validation shared by `restore` and `batch`."""
-    if chunk <= 0 or chunk % 4:
-        raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
+    from .pipeline.chunker import check_clip_len
+
+    try:
+        check_clip_len(chunk)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if not 0 < scale <= 8:  # written so that NaN fails too
         raise UsageError(f"--scale must be in (0, 8], got {scale}")
     if overlap < 0:
@@ -161,26 +143,6 @@ def resolve_task(task: TaskName, scale: float | None, mask: str | None) -> float
     return out_scale
 
 
-def task_weights_path(task: TaskName, weights: str | None, scale: float | None = None) -> str:
-    """--weights, or the shipped weights of the task (a WeightsError naming the file when they are missing)."""
-    from .model.loading import WeightsError
-    from .tasks import Task, task_weights
-
-    if weights is not None:
-        return weights
-    path = task_weights(Task(task.value), scale)
-    if not path.exists():
-        raise WeightsError(f"no weights for --task {task.value}: {path} does not exist (pass --weights PATH)")
-    return str(path)
-
-
-def same_size_weights(scale: float) -> str | None:
-    """`batch --scale 1` without --weights: the shipped same-size (task) model; else the default."""
-    from .tasks import Task, same_size_model, task_weights
-
-    return str(task_weights(Task.sr, scale)) if same_size_model(Task.sr, scale) else None
-
-
 def fail(message: str, code: int, notes: list[str] | tuple[str, ...] = ()) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     for note in notes:  # what was kept (partial output, resume checkpoints)
@@ -198,47 +160,34 @@ def print_table(table, console: Console | None = None) -> None:
     console.print(table)
 
 
-OUT_OF_MEMORY = "out of memory: lower --chunk (e.g. 8), --scale or --max-memory, or add --auto to retry with smaller chunks"
-
-
-def run_guarded(debug: bool, fn):
-    """Run a command body; turn known failures into one line + exit code."""
+def run_guarded(debug: bool, fn, notes: list[str] | None = None):
+    """Run a command body; turn known failures into one line + exit code, followed by
+    ``notes`` (what the body says a failed run left behind)."""
     from .signals import sigterm_as_interrupt
 
+    notes = notes if notes is not None else []
     try:  # outside the guard too: a signal during its imports must not escape as a bare 130
         with sigterm_as_interrupt():
-            return _run_guarded(debug, fn)
+            return _run_guarded(debug, fn, notes)
     except KeyboardInterrupt as exc:
-        _stopped(exc)
+        _stopped(exc, notes)
 
 
-def _stopped(exc: KeyboardInterrupt) -> None:
+def _stopped(exc: KeyboardInterrupt, notes: list[str]) -> None:
     """Ctrl-C or SIGTERM: one word, the notes on what was kept, 130 or 143."""
     from .signals import Terminated
 
-    # The signal may have cut an import (of torch...) short: import nothing more here. Notes can
-    # only be attached once the safeguards module is loaded.
-    safeguards = sys.modules.get(f"{__package__}.pipeline.safeguards")
+    # The signal may have cut an import (of torch...) short: import nothing more here.
     terminated = isinstance(exc, Terminated)
     err.print("terminated" if terminated else "interrupted", highlight=False)
-    for note in getattr(exc, safeguards.NOTES_ATTR, []) if safeguards else []:
+    for note in notes:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
     raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
 
 
-def _loaded(module: str, name: str, default=None):
-    """`name` from a swiftvr module if it was imported, else `default`. An error (or the notes
-    attribute) of a module that never loaded cannot occur, and importing the module to
-    find out would load torch (seconds) just to report a refused option."""
-    return getattr(sys.modules.get(f"{__package__}.{module}"), name, default)
-
-
-class _NeverRaised(Exception):
-    pass
-
-
-def _run_guarded(debug: bool, fn):
-    from .io.errors import BrokenPipe, InputError, OutputError
+def _run_guarded(debug: bool, fn, notes: list[str]):
+    from .failures import INTERNAL, classify
+    from .io.errors import BrokenPipe
 
     try:
         return fn()
@@ -250,35 +199,13 @@ def _run_guarded(debug: bool, fn):
         quiet_broken_stdout()  # no "Exception ignored" noise from Python's exit-time flush
         raise typer.Exit(0)  # the reader went away (e.g. `| head`): nothing to report
     except KeyboardInterrupt as exc:
-        _stopped(exc)
+        _stopped(exc, notes)
     except Exception as exc:  # noqa: BLE001 - mapped to a message below
         if debug:
             traceback.print_exc()
-        notes = _notes(exc)
-        if isinstance(exc, InputError):
-            fail(str(exc), ExitCode.INPUT, notes)
-        if isinstance(exc, OutputError):
-            fail(str(exc), ExitCode.OUTPUT, notes)
-        if isinstance(exc, _loaded("model.loading", "WeightsError", _NeverRaised)):
-            fail(str(exc), ExitCode.WEIGHTS, notes)
-        if isinstance(exc, UsageError):
-            fail(str(exc), ExitCode.USAGE, notes)
-        if isinstance(exc, _loaded("pipeline.budget", "MemoryBudgetError", _NeverRaised)):
-            fail(str(exc), ExitCode.MEMORY, notes)
-        if _is_out_of_memory(exc):
-            fail(OUT_OF_MEMORY, ExitCode.MEMORY, notes)
-        fail(f"{type(exc).__name__}: {exc}" + ("" if debug else " (run with --debug for details)"), ExitCode.INTERNAL, notes)
-
-
-def _notes(exc: BaseException) -> list[str]:
-    """What the run kept (partial output, checkpoints), attached to its exception."""
-    return getattr(exc, _loaded("pipeline.safeguards", "NOTES_ATTR", "_swiftvr_no_notes"), [])
-
-
-def _is_out_of_memory(exc: Exception) -> bool:
-    from .pipeline.retry import is_out_of_memory
-
-    return is_out_of_memory(exc)
+        failure = classify(exc)
+        hint = " (run with --debug for details)" if failure.kind == INTERNAL and not debug else ""
+        fail(failure.message + hint, failure.exit_code, notes)
 
 
 IO = "Input / output"
@@ -291,7 +218,7 @@ ScaleOption = Annotated[float, typer.Option("--scale", "-s", help="Upscale facto
 TaskScaleOption = Annotated[Optional[float], typer.Option("--scale", "-s", help="Upscale factor for --task sr (default 4; 2 also works); the other tasks keep the input size.", rich_help_panel=MODEL)]
 WeightsOption = Annotated[Optional[str], typer.Option(help="Official SwiftVR folder or our weights json (default: embedded model).", rich_help_panel=MODEL)]
 ChunkOption = Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)]
-CompileOption = Annotated[bool, typer.Option("--compile", help="torch.compile the model: a few seconds more at the start, then faster chunks (CPU, measured: task models 1.3-1.5x, SR 1.04-1.08x); needs a C++ compiler (CPU) or Triton (CUDA).", rich_help_panel=PERF)]
+CompileOption = Annotated[bool, typer.Option("--compile", help="torch.compile the model: a few seconds more at the start, then faster chunks (figures in benchmarks/README.md); needs a C++ compiler (CPU) or Triton (CUDA).", rich_help_panel=PERF)]
 ReAEGroupOption = Annotated[int, typer.Option("--reae-group", help="Latents per autoencoder pass (4 frames each): lower saves memory, same output (0: automatic; one on CPU, where it is also fastest, else the whole chunk unless memory needs less).", rich_help_panel=PERF)]
 OverlapOption = Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)]
 DeviceOption = Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)]
@@ -363,6 +290,7 @@ def restore(
         from .pipeline.retry import restore_with_retries
         from .pipeline.runner import RestoreSettings, restore_video
         from .progress import FrameProgress
+        from .tasks import Task, weights_for_task
 
         try:
             memory_limit = parse_size(max_memory) if max_memory is not None else None
@@ -371,7 +299,7 @@ def restore(
         if not resume and output != "-" and Path(work_dir_for(output)).is_dir():
             err.print(f"note: an interrupted --resume run of {output} left checkpoints; add --resume to continue it", highlight=False)
         set_threads(threads)
-        model_path = task_weights_path(task, weights, out_scale)
+        model_path = weights_for_task(Task(task.value), weights, out_scale)
         dev = resolve_device(device)
         model = load_model(model_path, dev, resolve_dtype(dtype, dev))
         if compile_model:
@@ -385,7 +313,11 @@ def restore(
             max_memory=memory_limit, auto=auto, hwaccel=hwaccel, reae_group=reae_group, strength=strength,
         )  # fmt: skip
         with FrameProgress(enabled=not quiet, label=Path(input).name if input != "-" else "stdin") as progress:
-            run = lambda s: restore_video(model, input, output, s, on_progress=progress.update)  # noqa: E731
+
+            def run(attempt):
+                left.clear()  # only the last attempt's leftovers are reported
+                return restore_video(model, input, output, attempt, on_progress=progress.update, left_behind=left)
+
             summary = restore_with_retries(run, settings, output, can_retry=input != "-")
         for note in summary.notes:
             err.print(f"note: {note}", highlight=False, soft_wrap=True)
@@ -398,7 +330,8 @@ def restore(
         elif not quiet and output != "-":
             err.print(f"restored {summary.frames} frames in {summary.seconds:.1f}s ({summary.fps:.2f} fps) -> {output}", highlight=False)
 
-    run_guarded(debug, body)
+    left: list[str] = []  # what a failed run left (partial output, saved progress)
+    run_guarded(debug, body, left)
 
 
 @app.command(epilog=examples(
@@ -461,22 +394,24 @@ def bench(
     """Sweep resolution x chunk size: model FPS, end-to-end FPS, per-part time, peak memory."""
 
     def body():
-        from .bench.report import plot_results, results_table
+        from .bench.charts import plot_results, results_table
         from .bench.sweep import environment, noise_warnings, parse_ints, parse_resolutions, results_json, run_sweep
         from .model.loading import load_model, random_model
         from .model.presets import PRESETS, preset
 
         set_threads(threads)
+        from .pipeline.chunker import check_clip_len
+
         try:
             resolutions, chunk_sizes = parse_resolutions(res), parse_ints(chunk)
+            for size in chunk_sizes:
+                check_clip_len(size)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         if not 0 < scale <= 8:  # NaN fails too
             raise UsageError(f"--scale must be in (0, 8], got {scale}")
-        if any(c <= 0 or c % 4 for c in chunk_sizes):
-            raise UsageError("--chunk values must be positive multiples of 4")
         if reae_group < 0:
-            raise UsageError("--reae-group must be >= 0 (0: the whole chunk)")
+            raise UsageError("--reae-group must be >= 0 (0: automatic)")
         if repeats < 1 or chunks < 1:
             raise UsageError("--repeats and --chunks must be >= 1")
         dev = resolve_device(device)
@@ -535,7 +470,7 @@ def eval_command(
     restored: Annotated[str, typer.Argument(help="Restored video (or, with --degrade, the CLEAN video).")],
     reference: Annotated[Optional[str], typer.Argument(help="Reference video (not used with --degrade).")] = None,
     lq: Annotated[Optional[str], typer.Option("--input", help="The low-quality input RESTORED was made from: the baseline (bicubic-upscaled when smaller); adds the gain over it.")] = None,
-    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed preset (x4, x2, x4-clean, x4-area, crf35, deblur, denoise, inpaint), restore, compare with baselines.")] = None,
+    degrade: Annotated[Optional[str], typer.Option(help="Degrade CLEAN with a fixed degradation (x4, x2, x4-clean, x4-area, crf35, deblur, denoise, inpaint), restore, compare with baselines.")] = None,
     weights: Annotated[Optional[str], typer.Option(help="Model for --degrade (default: the shipped model for that task).")] = None,
     frames: Annotated[Optional[int], typer.Option(help="Use at most this many frames (default: all; 48 with --degrade).")] = None,
     chunk: Annotated[int, typer.Option(help="Chunk size for --degrade.")] = 24,
@@ -550,12 +485,12 @@ def eval_command(
     """
 
     def body():
-        from .tasks import PRESET_TASKS
+        from .tasks import DEGRADATION_TASKS
 
         if frames is not None and frames < 1:
             raise UsageError("--frames must be >= 1")
-        if degrade and degrade not in PRESET_TASKS:
-            raise UsageError(f"unknown --degrade {degrade!r}; choose from {', '.join(PRESET_TASKS)}")
+        if degrade and degrade not in DEGRADATION_TASKS:
+            raise UsageError(f"unknown --degrade {degrade!r}; choose from {', '.join(DEGRADATION_TASKS)}")
         if degrade and (reference is not None or lq is not None):
             raise UsageError("--degrade takes one video (the CLEAN one); REFERENCE and --input are for comparing files")
         if not degrade and reference is None:
@@ -565,10 +500,10 @@ def eval_command(
 
         if degrade:
             from .model.loading import load_model
-            from .tasks import preset_weights
+            from .tasks import degradation_weights
 
             dev = resolve_device(device)
-            model = load_model(weights or preset_weights(degrade), dev, resolve_dtype(DType.auto, dev))
+            model = load_model(weights or degradation_weights(degrade), dev, resolve_dtype(DType.auto, dev))
             evaluation = degrade_eval(model, load_clip(restored, frames or 48), degrade, chunk)
         else:
             evaluation = compare_files(restored, reference, frames, lq)
@@ -645,12 +580,13 @@ def batch(
         from .batch.command import BatchRequest, run_batch
         from .batch.discover import parse_globs
         from .batch.ray_engine import RayOptions, import_ray
-        from .batch.report import outcome_line, summary_json, summary_table
         from .batch.shard import parse_shard
+        from .batch.summary import outcome_line, summary_json, summary_table
         from .batch.worker import WorkerSpec
         from .io import EncodeOptions
         from .pipeline.runner import RestoreSettings
         from .progress import FrameProgress
+        from .tasks import batch_weights
 
         check_model_options(chunk, scale, overlap)
         if warmup_frames < 0:
@@ -679,7 +615,7 @@ def batch(
             shard=shard_spec, retry_failed=retry_failed, engine=engine.value,
             settings=RestoreSettings(scale=scale, clip_len=chunk, overlap=overlap, overwrite=True, strength=strength,
                                      encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt)),
-            spec=WorkerSpec(weights=weights or same_size_weights(scale), device=device.value, dtype=dtype.value, threads=threads, compile=compile_model),
+            spec=WorkerSpec(weights=batch_weights(weights, scale), device=device.value, dtype=dtype.value, threads=threads, compile=compile_model),
             ray=RayOptions(address=address, num_gpus_per_worker=num_gpus_per_worker, workers=workers,
                            segment_seconds=segment_seconds, warmup_frames=warmup_frames),
         )  # fmt: skip

@@ -178,23 +178,23 @@ def _frame_score(clips: dict[str, ClipMetrics]) -> float:
 def restore_with_baselines(
     model, clean: torch.Tensor, task: str, clip_len: int = 24, strength: float | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-    """Degrade a clean clip with a fixed preset; restore it and make the plain baselines.
+    """Degrade a clean clip with a fixed degradation; restore it and make the plain baselines.
 
-    Returns (clean clip cropped to the preset's multiple, LQ clip, outputs by name):
+    Returns (clean clip cropped to the degradation's multiple, LQ clip, outputs by name):
     ours plus bicubic and lanczos for super-resolution, or the degraded input and the
     task's simple baseline at scale 1.
     """
     from .pipeline.inmemory import restore_tensor
-    from .train.degrade import EVAL_PRESETS, crop_to_multiple, degrade_fixed
+    from .degradations import EVAL_DEGRADATIONS, crop_to_multiple, degrade_fixed
 
-    if task not in EVAL_PRESETS:
-        raise InputError(f"unknown --degrade {task!r}; choose from {', '.join(EVAL_PRESETS)}")
-    preset = EVAL_PRESETS[task]
-    scale = preset.scale
+    if task not in EVAL_DEGRADATIONS:
+        raise InputError(f"unknown --degrade {task!r}; choose from {', '.join(EVAL_DEGRADATIONS)}")
+    degradation = EVAL_DEGRADATIONS[task]
+    scale = degradation.scale
     clean = crop_to_multiple(clean, 2 * scale)
     lq = degrade_fixed(clean, task)
     size = tuple(clean.shape[-2:])
-    mask = preset.mask(clean) if hasattr(preset, "mask") else None
+    mask = degradation.fill_mask(clean)
     outputs = {"ours": restore_tensor(model, lq, scale, clip_len, mask=mask, strength=strength)}
     if scale == 1:
         outputs["input"] = lq
@@ -207,7 +207,7 @@ def restore_with_baselines(
 
 def unsharp_mask(x: torch.Tensor, sigma: float = 2.0, amount: float = 1.0) -> torch.Tensor:
     """x + amount * (x - blur(x)): the classic sharpening filter."""
-    from .train.degrade import apply_kernel, gaussian_kernel
+    from .degradations import apply_kernel, gaussian_kernel
 
     return (x + amount * (x - apply_kernel(x, gaussian_kernel(sigma, sigma)))).clamp(0, 1)
 
@@ -216,7 +216,7 @@ def task_baselines(task: str, lq: torch.Tensor, mask: torch.Tensor | None) -> di
     """The simple method each --task must beat: unsharp mask (deblur), a light Gaussian
     blur (denoise), the push-pull diffusion fill (inpaint)."""
     from .fill import fill_masked
-    from .train.degrade import apply_kernel, gaussian_kernel
+    from .degradations import apply_kernel, gaussian_kernel
 
     if task == "deblur":
         return {"unsharp": unsharp_mask(lq)}
@@ -228,7 +228,7 @@ def task_baselines(task: str, lq: torch.Tensor, mask: torch.Tensor | None) -> di
 
 
 def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24, strength: float | None = None) -> Evaluation:
-    """Degrade a clean clip with a fixed preset, restore it, compare with baselines
+    """Degrade a clean clip with a fixed degradation, restore it, compare with baselines
     (metrics a few frames at a time, so their memory does not grow with the clip)."""
     clean, _, outputs = restore_with_baselines(model, clean, task, clip_len, strength)
     clips = {name: ClipMetrics() for name in outputs}

@@ -25,9 +25,8 @@ class Task(str, enum.Enum):
 
 # The shipped weights of each same-size task, beside the embedded default (`sr`).
 # One model per task: each runs the detail branch at half size (every pixel is
-# restored; see model/presets.py `tiny-fine`), trained on its own degradations.
-# The earlier shared task model (quarter size, trained on the mix) did not denoise
-# at all (-0.06 dB against the noisy input) and only tied an unsharp mask on blur.
+# restored; see model/presets.py `tiny-fine`), trained on its own degradations, so each
+# task has every step of training (why one shared model was not enough: weights/README.md).
 TASK_WEIGHTS: dict[Task, str] = {
     Task.clean: "swiftvr-tiny-clean.json",
     Task.deblur: "swiftvr-tiny-deblur.json",
@@ -62,9 +61,8 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
     """The shipped weights for a task (used when --weights is not given).
 
     Super-resolution (x2, x4) uses the embedded default; every task at the input
-    size has its own file, and `--scale 1` is clean-up. One small model could not
-    hold both sizes: trained on the x4/x2/x1 mix, its x1 path made x264 CRF 35
-    video worse (-0.26 dB at 1,500 steps, and falling).
+    size has its own file, and `--scale 1` is clean-up: one small model trained on
+    both sizes made the same-size case worse (weights/README.md, Training).
     """
     default = default_weights_path()
     if not same_size_model(task, scale):
@@ -72,17 +70,37 @@ def task_weights(task: Task, scale: float | None = None) -> Path:
     return default.with_name(TASK_WEIGHTS[Task.clean if task is Task.sr else task])
 
 
-# The fixed evaluation degradations (`swiftvr eval --degrade`, train.degrade.EVAL_PRESETS)
+# The fixed evaluation degradations (`swiftvr eval --degrade`, degradations.EVAL_DEGRADATIONS)
 # and the task and scale that restore them.
-PRESET_TASKS: dict[str, tuple[Task, float]] = {
+DEGRADATION_TASKS: dict[str, tuple[Task, float]] = {
     "x4": (Task.sr, 4.0), "x2": (Task.sr, 2.0), "x4-clean": (Task.sr, 4.0), "x4-area": (Task.sr, 4.0), "crf35": (Task.clean, 1.0),
     "deblur": (Task.deblur, 1.0), "denoise": (Task.denoise, 1.0), "inpaint": (Task.inpaint, 1.0),
 }  # fmt: skip
 
 
-def preset_weights(preset: str) -> Path:
-    """The shipped weights `swiftvr eval --degrade PRESET` measures by default."""
-    return task_weights(*PRESET_TASKS[preset])
+def degradation_weights(degradation: str) -> Path:
+    """The shipped weights `swiftvr eval --degrade NAME` measures by default."""
+    return task_weights(*DEGRADATION_TASKS[degradation])
+
+
+def weights_for_task(task: Task, weights: str | None, scale: float | None = None) -> str:
+    """`--weights`, or the shipped weights of the task (a WeightsError naming the file when they are missing)."""
+    from .model.loading import WeightsError
+
+    if weights is not None:
+        return weights
+    path = task_weights(task, scale)
+    if not path.exists():
+        raise WeightsError(f"no weights for --task {task.value}: {path} does not exist (pass --weights PATH)")
+    return str(path)
+
+
+def batch_weights(weights: str | None, scale: float) -> str | None:
+    """`batch`: --weights; else at --scale 1 the shipped same-size (clean-up) model; else None,
+    the embedded default (None, not its path: the manifest's settings of earlier runs stay valid)."""
+    if weights is not None:
+        return weights
+    return str(task_weights(Task.sr, scale)) if same_size_model(Task.sr, scale) else None
 
 
 def needs_mask(task: Task) -> bool:

@@ -7,10 +7,10 @@ from fractions import Fraction
 import pytest
 import torch
 
-from swiftvr_cli.batch.join import join_segments
-from swiftvr_cli.batch.range_restore import PtsRange, restore_range
 from swiftvr_cli.batch.segments import FrameTimes, plan_segments, scan_frames, should_split, warmup_frames
 from swiftvr_cli.io import EncodeOptions, probe
+from swiftvr_cli.io.join import join_segments
+from swiftvr_cli.io.span import Span
 from swiftvr_cli.model.loading import load_model
 from swiftvr_cli.pipeline.runner import RestoreSettings, restore_video
 from tests import media
@@ -63,10 +63,10 @@ def test_segmented_restore_equals_single_pass(tmp_path, fast_weights, gop):
     for s in segments:
         at = lambda i: stamps[i] if i < len(stamps) else None  # noqa: E731
         part = str(tmp_path / f"part{s.index}.mp4")
-        written = restore_range(model, src, part, info, settings, PtsRange(stamps[s.first], stamps[s.start], at(s.stop), at(s.end), s.first > 0))
-        assert written == s.frames
+        span = Span(stamps[s.first], stamps[s.start], at(s.stop), at(s.end), s.first > 0)
+        assert restore_video(model, src, part, settings, span=span).frames == s.frames
         parts.append(part)
-    join_segments(parts, info, str(tmp_path / "joined.mkv"))
+    join_segments(parts, str(tmp_path / "joined.mkv"), info, EncodeOptions(), overwrite=False, notes=[])
 
     single, joined = frames_of(tmp_path / "single.mkv"), frames_of(tmp_path / "joined.mkv")
     assert len(joined) == 40 and pts_of(tmp_path / "joined.mkv") == pts_of(tmp_path / "single.mkv") == pts_of(src)

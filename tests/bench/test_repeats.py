@@ -7,7 +7,7 @@ import json
 
 from typer.testing import CliRunner
 
-from swiftvr_cli.bench.report import results_table
+from swiftvr_cli.bench.charts import results_table
 from swiftvr_cli.bench.sweep import BenchResult, median, noise_warnings, spread
 from swiftvr_cli.cli import app
 

@@ -18,9 +18,9 @@ from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
 from tests import media
 
 runner = CliRunner()
-# the test preset with a residual decoder and a recurrent detail branch: every compiled part is live
+# the test preset with a residual decoder and a detail branch: every compiled part is live
 LIVE_CONFIG = dataclasses.replace(
-    preset("test"), reae=dataclasses.replace(preset("test").reae, residual=True, detail_width=8, detail_layers=3, detail_recurrent=True)
+    preset("test"), reae=dataclasses.replace(preset("test").reae, residual=True, detail_width=8, detail_layers=3)
 )
 CPU_COMPILER_MISSING = compiled.compile_unavailable_reason(torch.device("cpu"))
 

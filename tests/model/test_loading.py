@@ -111,3 +111,20 @@ def test_missing_weights_folder(tmp_path):
         load_model(tmp_path / "nope.json")
     with pytest.raises(WeightsError):
         load_official(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("retired,off,on", [("lq_skip_channels", 0, 4), ("lq_skip_layers", 1, 2), ("detail_recurrent", False, True)])
+def test_retired_model_options_load_only_switched_off(tmp_path, retired, off, on):
+    """Weights written before these options were retired still carry them, switched off."""
+    model = random_model(preset("test"))
+    json_path = tmp_path / "old.json"
+    save_embedded(model, json_path)
+    meta = json.loads(json_path.read_text())
+    meta.pop("config_sha256", None)  # as in the files written before the options were retired
+    meta["config"]["reae"][retired] = off
+    json_path.write_text(json.dumps(meta))
+    assert torch.equal(_run(model), _run(load_model(json_path)))
+    meta["config"]["reae"][retired] = on
+    json_path.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match=f"{retired}.*no longer supported"):
+        load_model(json_path)

@@ -59,7 +59,7 @@ def test_encoder_and_decoder_are_causal():
 
 
 def test_residual_decoder_returns_input_when_correction_is_zero():
-    model = _model(residual=True, lq_skip_channels=4)
+    model = _model(residual=True)
     torch.nn.init.zeros_(model.decoder[22].weight)
     torch.nn.init.zeros_(model.decoder[22].bias)
     lq = torch.rand(1, 4, 3, 32, 32, dtype=torch.float64)
@@ -67,13 +67,13 @@ def test_residual_decoder_returns_input_when_correction_is_zero():
     assert torch.allclose(model.decode(z, StreamState(), lq), lq)
 
 
-def _detail_model(grid: int = 4, recurrent: bool = False) -> ReAE:
-    return _model(residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3, detail_grid=grid, detail_recurrent=recurrent)
+def _detail_model(grid: int = 4) -> ReAE:
+    return _model(residual=True, detail_width=8, detail_layers=3, detail_grid=grid)
 
 
-@pytest.mark.parametrize("grid,recurrent", [(4, False), (2, False), (4, True)])
-def test_detail_branch_streaming_equals_offline_with_mask(grid, recurrent):
-    model = _detail_model(grid, recurrent)
+@pytest.mark.parametrize("grid", [4, 2])
+def test_detail_branch_streaming_equals_offline_with_mask(grid):
+    model = _detail_model(grid)
     z = torch.randn(1, 3, 48, 2, 2, dtype=torch.float64)
     lq = torch.rand(1, 12, 4, 32, 32, dtype=torch.float64)  # RGB + fill mask
     offline = model.decode(z, StreamState(), lq)
@@ -82,9 +82,8 @@ def test_detail_branch_streaming_equals_offline_with_mask(grid, recurrent):
     assert torch.allclose(offline, streamed, atol=1e-12)
 
 
-@pytest.mark.parametrize("recurrent", [False, True])
-def test_detail_branch_is_causal_and_sees_the_mask(recurrent):
-    model = _detail_model(recurrent=recurrent)
+def test_detail_branch_is_causal_and_sees_the_mask():
+    model = _detail_model()
     torch.nn.init.normal_(model.decoder[20].weight)
     z = torch.randn(1, 2, 48, 2, 2, dtype=torch.float64)
     lq = torch.rand(1, 8, 4, 32, 32, dtype=torch.float64)
@@ -100,26 +99,13 @@ def test_detail_branch_is_causal_and_sees_the_mask(recurrent):
     assert not torch.allclose(fill_all, no_mask)  # the mask is an input of the detail branch
 
 
-@pytest.mark.parametrize("recurrent", [False, True])
-def test_only_a_recurrent_detail_branch_remembers_beyond_the_previous_frame(recurrent):
-    """Frame 0 changed: the two-frame branch forgets it by frame 2, the recurrent one carries it on."""
-    model = _detail_model(recurrent=recurrent)
+def test_detail_branch_sees_the_previous_frame_only():
+    """Frame 0 changed: frame 1 sees it (the branch pairs each frame with the one before), frame 2 no longer does."""
+    model = _detail_model()
     lq = torch.rand(1, 8, 3, 32, 32, dtype=torch.float64)
     changed = lq.clone()
     changed[:, 0] = torch.rand_like(changed[:, 0])
     a, _ = model.detail(lq, None, None)
     b, _ = model.detail(changed, None, None)
-    assert not _same(a[1], b[1])  # frame 1 sees frame 0 either way
-    assert _same(a[2:], b[2:]) != recurrent
+    assert not _same(a[1], b[1]) and _same(a[2:], b[2:])  # frame 1 sees frame 0; later frames do not
 
-
-def test_recurrent_branch_grown_from_a_two_frame_one_starts_identical():
-    """Warm start (train.trainer.load_grown): the hidden-state inputs start at zero weight."""
-    from swiftvr_cli.train.trainer import load_grown
-
-    plain, recurrent = _detail_model(), _detail_model(recurrent=True)
-    with torch.no_grad():
-        load_grown(recurrent, plain.state_dict())
-    lq = torch.rand(1, 8, 3, 32, 32, dtype=torch.float64)
-    # The same function, not the same kernels: the wider input stack may sum in another order.
-    torch.testing.assert_close(plain.detail(lq, None, None)[0], recurrent.detail(lq, None, None)[0], rtol=1e-12, atol=1e-12)

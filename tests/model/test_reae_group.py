@@ -1,4 +1,4 @@
-"""Micro-batched ReAE passes (SwiftVR.reae_group) give exactly the whole-chunk output."""
+"""Micro-batched ReAE passes (`restore_chunk(reae_group=)`) give exactly the whole-chunk output."""
 
 import dataclasses
 
@@ -14,12 +14,11 @@ CHUNKS = [(ChunkKind.FIRST, CLIP + 4), (ChunkKind.MIDDLE, CLIP), (ChunkKind.LAST
 
 def _restore_video(model, frames, masks, group, overlap):
     """Restore the video chunk by chunk; returns the frames and the per-part timings."""
-    model.reae_group = group
     state, outs, start = RestoreState(timings={}), [], 0
     for kind, length in CHUNKS:
         mask = None if masks is None else masks[start : start + length]
         out, state = model.restore_chunk(
-            frames[start : start + length], kind, state, size=(32, 32), clip_len=CLIP, overlap=overlap, mask=mask
+            frames[start : start + length], kind, state, size=(32, 32), clip_len=CLIP, overlap=overlap, mask=mask, reae_group=group
         )
         outs.append(out)
         start += length
@@ -32,7 +31,7 @@ def test_reae_groups_give_the_whole_chunk_output(tiny_config, layout):
     generator = torch.Generator().manual_seed(2)
     frames = torch.rand(25, 3, 8, 8, generator=generator) * 255
     if layout == "residual_detail_mask":
-        reae = dataclasses.replace(cfg.reae, residual=True, lq_skip_channels=4, detail_width=8, detail_layers=3)
+        reae = dataclasses.replace(cfg.reae, residual=True, detail_width=8, detail_layers=3)
         cfg = dataclasses.replace(cfg, reae=reae)
         masks = (torch.rand(25, 1, 8, 8, generator=generator) > 0.5).float()
     model = random_model(cfg, dtype=torch.float64, seed=1)
@@ -51,7 +50,7 @@ def test_silent_latent_path_is_skipped_with_identical_output():
 
     from swiftvr_cli.model.loading import random_model
     from swiftvr_cli.model.presets import preset
-    from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
+    from swiftvr_cli.model.swiftvr import RestoreState
     from swiftvr_cli.pipeline.chunker import chunk_all
 
     cfg = preset("tiny")

@@ -45,7 +45,7 @@ def test_the_chunk_is_lowered_only_when_no_group_fits():
         fit(limit)
     assert f"--chunk 4 needs about {need(4, 1) / GIB:.1f} GiB" in str(refused.value)  # the advice's smallest chunk
     lowered = fit(limit, auto=True)
-    assert lowered.chunk == 12 and need(12, lowered.reae_group) <= limit  # 24 -> 12 (16 frames, 4 latents)
+    assert lowered.clip_len == 12 and need(12, lowered.reae_group) <= limit  # 24 -> 12 (16 frames, 4 latents)
     larger = budget.reae_groups(4)[: budget.reae_groups(4).index(lowered.reae_group)]
     assert all(need(12, group) > limit for group in larger)  # the largest group that fits
 
@@ -55,8 +55,8 @@ def test_fit_to_memory_sets_the_group_and_says_so():
     info = SimpleNamespace(height=540, width=960, frame_count=None)
     notes: list[str] = []
     settings = RestoreSettings(scale=4, clip_len=24, max_memory=(need(24, 1) + need(24, 2)) // 2)
-    fitted = fit_to_memory(model, "in.mp4", settings, notes, info)
+    fitted = fit_to_memory(model, settings, info, notes)
     assert (fitted.clip_len, fitted.reae_group) == (24, 1)
     assert notes == ["decoding 1 latent per ReAE pass (--reae-group 1; same output) to fit in memory"]
     notes.clear()
-    assert fit_to_memory(model, "in.mp4", fitted, notes, info) == fitted and notes == []  # the header check, then the decoder's
+    assert fit_to_memory(model, fitted, info, notes) == fitted and notes == []  # a fitted run fits as it is

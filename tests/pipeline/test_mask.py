@@ -112,7 +112,7 @@ class RecordingModel:
     def __init__(self) -> None:
         self.calls: list[dict] = []
 
-    def restore_chunk(self, frames, kind, state, *, size, clip_len, overlap=0, mask=None):
+    def restore_chunk(self, frames, kind, state, *, size, clip_len, overlap=0, mask=None, reae_group=0):
         self.calls.append({"frames": frames.clone(), "mask": None if mask is None else mask.clone()})
         return frames / 255.0, state
 
@@ -123,13 +123,13 @@ def test_restorer_fills_the_masked_pixels_then_gives_the_model_the_mask():
     frames = torch.rand(5, 3, 8, 8) * 255
     mask = torch.zeros(5, 1, 8, 8)
     mask[:, :, 2:5, 2:5] = 1
-    restorer.restore_chunk(frames, ChunkKind.FIRST, RestoreState(), mask=mask)
+    restorer.restore(frames, ChunkKind.FIRST, RestoreState(), mask=mask)
     seen = model.calls[-1]
     assert torch.equal(seen["mask"], mask)
     assert torch.allclose(seen["frames"], fill_masked(frames, mask))
     keep = mask.expand(-1, 3, -1, -1) == 0
     assert torch.equal(seen["frames"][keep], frames[keep])  # known pixels untouched
-    restorer.restore_chunk(frames, ChunkKind.FIRST, RestoreState())  # no mask: frames as given
+    restorer.restore(frames, ChunkKind.FIRST, RestoreState())  # no mask: frames as given
     assert model.calls[-1]["mask"] is None and torch.equal(model.calls[-1]["frames"], frames)
 
 

@@ -1,6 +1,6 @@
 import torch
 
-from swiftvr_cli.train.degrade import EVAL_PRESETS, degrade_fixed
+from swiftvr_cli.degradations import EVAL_DEGRADATIONS, degrade_fixed
 from swiftvr_cli.train.masks import apply_mask, coverage, evaluation_mask, random_mask
 
 
@@ -23,16 +23,17 @@ def test_evaluation_mask_is_fixed_and_covers_a_few_percent():
     assert torch.equal(m[0], m[2])
 
 
-def test_inpaint_preset_paints_only_the_mask_white():
+def test_inpaint_degradation_paints_only_its_fill_mask_white():
     clip = torch.rand(2, 3, 48, 64) * 0.5
     lq = degrade_fixed(clip, "inpaint")
-    mask = EVAL_PRESETS["inpaint"].mask(clip).expand_as(clip) > 0
+    mask = EVAL_DEGRADATIONS["inpaint"].fill_mask(clip).expand_as(clip) > 0
     assert torch.all(lq[mask] == 1.0)
     assert torch.allclose(lq[~mask], clip[~mask], atol=0.5 / 255 + 1e-6)
     assert torch.equal(apply_mask(clip, torch.zeros(2, 1, 48, 64)), clip)
+    assert all(d.fill_mask(clip) is None for name, d in EVAL_DEGRADATIONS.items() if name != "inpaint")
 
 
-def test_task_presets_degrade_at_the_same_size():
+def test_task_degradations_keep_the_size():
     clip = torch.rand(3, 3, 32, 48)
     for name in ("deblur", "denoise"):
         lq = degrade_fixed(clip, name)

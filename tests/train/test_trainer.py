@@ -33,7 +33,9 @@ def test_grown_model_starts_as_the_smaller_one():
 
 def test_widened_detail_branch_starts_as_the_narrow_one_and_its_new_units_learn():
     """Net2Net-style widening: same output at step 0, and the new units get gradients."""
-    narrow, wide = random_model(preset("tiny"), seed=1), random_model(preset("tiny-wide"), seed=1)
+    tiny = preset("tiny")
+    wider = replace(tiny, reae=replace(tiny.reae, detail_width=tiny.reae.detail_width + 16))
+    narrow, wide = random_model(tiny, seed=1), random_model(wider, seed=1)
     init_for_restoration(wide)
     with torch.no_grad():
         for p in narrow.reae.detail.parameters():

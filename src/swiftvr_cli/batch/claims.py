@@ -25,11 +25,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..failures import INPUT
+from ..hashing import FileIdentity
 from ..io.safe_paths import ensure_own_dir, remove_own_file
 from ..io.targets import is_temp_of
 from .discover import Job
-from .failures import INPUT
-from .fingerprint import FileStat, settings_hash, sha256_of, stat_of
+from .fingerprint import settings_hash, sha256_of
 from .lock import VideoLock, lock_path
 from .manifest import ABORTED, FAILED, OK, RUNNING, Manifest, state_dir
 
@@ -91,7 +92,7 @@ def readable_sha256(source: str) -> str:
         raise UnreadableInput(f"cannot read {source!r}: {error.strerror or error}") from None
 
 
-def same_input(entry: dict[str, Any], stat: FileStat, source: str) -> tuple[bool, str | None]:
+def same_input(entry: dict[str, Any], stat: FileIdentity, source: str) -> tuple[bool, str | None]:
     """Is the input the file the entry describes? Returns (same, sha256 if it had to be computed)."""
     if entry.get("size") == stat.size and entry.get("mtime_ns") == stat.mtime_ns:
         if entry.get("sha256") or entry.get("error_kind") == INPUT:  # an unreadable input has no sha256
@@ -138,7 +139,7 @@ class Claims:
         self.manifest.refresh()
         entry = self.manifest.latest(job.rel)
         try:
-            stat = stat_of(job.source)
+            stat = FileIdentity.of(job.source)
         except OSError as error:
             lock.release()
             return Outcome(job.rel, job.rel_output, FAILED, error=f"cannot read {job.source!r}: {error.strerror}")
@@ -151,7 +152,7 @@ class Claims:
             self._close(Claim(job, lock, record), {"status": FAILED, "error": message, "error_kind": INPUT})
             return Outcome(job.rel, job.rel_output, FAILED, error=message)
 
-    def _decide_readable(self, job: Job, lock: VideoLock, entry: dict[str, Any] | None, stat: FileStat) -> Claim | Outcome:
+    def _decide_readable(self, job: Job, lock: VideoLock, entry: dict[str, Any] | None, stat: FileIdentity) -> Claim | Outcome:
         digest = None
         if entry is not None and entry.get("settings_hash") == self.settings_hash and entry.get("output") == job.rel_output:
             same, digest = same_input(entry, stat, job.source)

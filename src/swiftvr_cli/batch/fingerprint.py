@@ -10,23 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..hashing import file_sha256
-
-
-@dataclass(frozen=True)
-class FileStat:
-    size: int
-    mtime_ns: int
-
-
-def stat_of(path: str) -> FileStat:
-    st = os.stat(path)
-    return FileStat(st.st_size, st.st_mtime_ns)
 
 
 def sha256_of(path: str) -> str:

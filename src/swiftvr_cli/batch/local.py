@@ -13,7 +13,7 @@ from ..model.swiftvr import SwiftVR
 from ..pipeline.runner import RestoreSettings, restore_video
 from .claims import Claim, Claims, Outcome
 from .discover import Job
-from .failures import describe_failure
+from ..failures import classify
 
 ProgressFactory = Callable[[Job], object]  # a context manager with .update(done, total)
 
@@ -47,7 +47,7 @@ def _load(claims: Claims, claim: Claim, load_model: Callable[[], SwiftVR]) -> Sw
     try:
         return load_model()
     except BaseException as error:  # no model, no batch: the claimed video is redone next time
-        claims.abort(claim, describe_failure(error)[0])
+        claims.abort(claim, classify(error).message)
         raise
 
 
@@ -63,7 +63,8 @@ def _restore(claims: Claims, claim: Claim, model: SwiftVR, settings: RestoreSett
         claims.abort(claim, "interrupted")
         raise
     except Exception as error:  # noqa: BLE001 - recorded, and the batch carries on
-        return claims.finish_failed(claim, *describe_failure(error))
+        failure = classify(error)
+        return claims.finish_failed(claim, failure.message, failure.kind)
     except BaseException:
         claims.abort(claim, "stopped")
         raise

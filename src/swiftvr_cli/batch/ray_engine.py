@@ -21,10 +21,10 @@ from ..model.loading import WeightsError
 from ..pipeline.runner import RestoreSettings
 from .claims import Claims, Outcome
 from .discover import Job
-from .failures import describe_failure
+from ..failures import classify
 from .segments import DEFAULT_WARMUP_FRAMES
 from .work import VideoWork, plan_video
-from .worker import RestoreWorker, Task, TaskResult, WorkerSpec
+from .worker import RestoreWorker, WorkItem, WorkResult, WorkerSpec
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class _Feed:
         self._claims, self._settings, self._options, self._on_outcome = claims, settings, options, on_outcome
         self.outcomes: list[Outcome] = []
         self.work: dict[str, VideoWork] = {}  # claimed and not finished
-        self.tasks: collections.deque[Task] = collections.deque()
+        self.tasks: collections.deque[WorkItem] = collections.deque()
         self.exhausted = False
         self.planned_frames = 0
 
@@ -91,7 +91,8 @@ class _Feed:
                 video = plan_video(claimed, self._claims.out_dir, self._settings.clip_len, self._options.segment_seconds,
                                    self._options.warmup_frames)  # fmt: skip
             except Exception as error:  # noqa: BLE001 - an unreadable input fails alone
-                self.report(self._claims.finish_failed(claimed, *describe_failure(error)))
+                failure = classify(error)
+                self.report(self._claims.finish_failed(claimed, failure.message, failure.kind))
                 continue
             except BaseException:
                 self._claims.abort(claimed, "interrupted")
@@ -100,7 +101,7 @@ class _Feed:
             self.tasks.extend(video.tasks)
             self.planned_frames += sum(t.frames for t in video.tasks)
 
-    def finish(self, result: TaskResult) -> None:
+    def finish(self, result: WorkResult) -> None:
         video = self.work[result.key]
         if video.add(result):
             del self.work[result.key]
@@ -139,7 +140,7 @@ def run_ray(
                 if started_ray:
                     ray.shutdown()
     except BaseException as error:
-        feed.abort_open("interrupted" if isinstance(error, KeyboardInterrupt) else describe_failure(error)[0])
+        feed.abort_open("interrupted" if isinstance(error, KeyboardInterrupt) else classify(error).message)
         raise
     return feed.outcomes
 
@@ -174,7 +175,7 @@ def _dispatch(ray, feed: _Feed, spec: WorkerSpec, settings: RestoreSettings, opt
             [ref], _ = ray.wait(list(running), num_returns=1)
             actor, task = running.pop(ref)
             try:
-                result: TaskResult = ray.get(ref)
+                result: WorkResult = ray.get(ref)
             except ray.exceptions.RayError as error:  # the worker process died (e.g. killed for memory)
                 result = _lost(task, error)
                 ray.kill(actor)
@@ -190,6 +191,6 @@ def _dispatch(ray, feed: _Feed, spec: WorkerSpec, settings: RestoreSettings, opt
             ray.kill(actor)
 
 
-def _lost(task: Task, error: Exception) -> TaskResult:
+def _lost(task: WorkItem, error: Exception) -> WorkResult:
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return TaskResult(task.key, task.segment, error=f"worker lost: {first_line}", error_kind="internal")
+    return WorkResult(task.key, task.segment, error=f"worker lost: {first_line}", error_kind="internal")

@@ -13,30 +13,30 @@ import os
 import shutil
 from dataclasses import dataclass, field
 
-from ..io import VideoInfo, probe
+from ..io import EncodeOptions, VideoInfo, probe
+from ..io.join import join_segments
 from ..io.safe_paths import ensure_own_dir
+from ..io.span import Span
 from .claims import Claim, Claims, Outcome, segment_dir
-from .failures import INTERNAL, OUTPUT, describe_failure
-from .join import join_segments
-from .range_restore import PtsRange
+from ..failures import INTERNAL, OUTPUT, classify
 from .segments import plan_segments, scan_frames, should_split
-from .worker import Task, TaskResult
+from .worker import WorkItem, WorkResult
 
 
 @dataclass
 class VideoWork:
     claim: Claim
     info: VideoInfo
-    tasks: list[Task]
+    tasks: list[WorkItem]
     parts: list[str]  # segment files in order; empty when the video is one task
     expected_frames: int | None
-    results: dict[int | None, TaskResult] = field(default_factory=dict)
+    results: dict[int | None, WorkResult] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return len(self.results) == len(self.tasks)
 
-    def add(self, result: TaskResult) -> bool:
+    def add(self, result: WorkResult) -> bool:
         """Record one task's result; True once every task of the video is back."""
         self.results[result.segment] = result
         return self.complete
@@ -56,10 +56,11 @@ class VideoWork:
             if self.expected_frames is not None and frames != self.expected_frames:
                 return claims.finish_failed(self.claim, f"segments gave {frames} frames, the source has {self.expected_frames}", INTERNAL)
             try:
-                notes = join_segments(self.parts, self.info, self.claim.job.target)
+                notes: list[str] = []
+                join_segments(self.parts, self.claim.job.target, self.info, EncodeOptions(), overwrite=True, notes=notes)
             except Exception as error:  # noqa: BLE001 - recorded like any failed video
-                message, kind = describe_failure(error)
-                return claims.finish_failed(self.claim, message, kind if kind != INTERNAL else OUTPUT)
+                failure = classify(error)
+                return claims.finish_failed(self.claim, failure.message, failure.kind if failure.kind != INTERNAL else OUTPUT)
             return claims.finish_ok(self.claim, frames, notes, segments=len(self.parts), seconds=busy)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -81,9 +82,9 @@ def plan_video(claim: Claim, out_dir: str, clip_len: int, segment_seconds: float
             for s in segments:
                 part = os.path.join(folder, f"{s.index:05d}.mp4")
                 at = lambda i: pts[i] if i < len(pts) else None  # noqa: E731 - index past the end: open range
-                span = PtsRange(first=pts[s.first], keep_from=pts[s.start], stop=at(s.stop), end=at(s.end), seek=s.first > 0)
-                tasks.append(Task(job.rel, job.source, part, info, s.frames, s.index, span))
+                span = Span(first=pts[s.first], keep_from=pts[s.start], stop=at(s.stop), end=at(s.end), seek=s.first > 0)
+                tasks.append(WorkItem(job.rel, job.source, part, info, s.frames, s.index, span))
                 parts.append(part)
             return VideoWork(claim, info, tasks, parts, len(pts))
-    task = Task(job.rel, job.source, job.target, info, info.estimated_frames() or 0)
+    task = WorkItem(job.rel, job.source, job.target, info, info.estimated_frames() or 0)
     return VideoWork(claim, info, [task], [], None)

@@ -1,4 +1,4 @@
-"""A restore worker: one model, many tasks (a whole video or one segment).
+"""A restore worker: one model, many work items (a whole video or one segment).
 
 Plain Python, so it runs as a Ray actor (``ray.remote(RestoreWorker)``) and
 in tests without Ray. Failures come back as data, never as exceptions, so
@@ -12,8 +12,9 @@ from typing import Callable
 
 from ..io import VideoInfo
 from ..pipeline.runner import RestoreSettings, restore_video
-from .failures import describe_failure
-from .range_restore import PtsRange, restore_range
+from ..io.span import Span
+from ..devices import resolve_device, resolve_dtype
+from ..failures import classify
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,18 @@ class WorkerSpec:
 
 
 @dataclass(frozen=True)
-class Task:
+class WorkItem:
     key: str  # the video (its relative input path)
     source: str
     target: str
     info: VideoInfo
     frames: int  # frames this task outputs (for progress)
     segment: int | None = None
-    span: PtsRange | None = None  # None: the whole video, with audio and subtitles
+    span: Span | None = None  # None: the whole video, with audio and subtitles
 
 
 @dataclass
-class TaskResult:
+class WorkResult:
     key: str
     segment: int | None
     frames: int = 0
@@ -50,15 +51,9 @@ class TaskResult:
 
 
 def resolve(spec: WorkerSpec):
-    """(device, dtype) for this machine: auto means CUDA + bfloat16 when a GPU is visible."""
-    import torch
-
-    device = spec.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if spec.dtype == "auto":
-        return device, torch.bfloat16 if device == "cuda" else torch.float32
-    return device, getattr(torch, spec.dtype)
+    """(device, dtype) on this machine (see `devices`)."""
+    device = resolve_device(spec.device)
+    return device, resolve_dtype(spec.dtype, device)
 
 
 def load_for(spec: WorkerSpec, on_note: Callable[[str], None] = lambda note: None):
@@ -90,26 +85,24 @@ class RestoreWorker:
             compiled = ", not compiled: " + notes[0] if notes else (", compiled" if spec.compile else "")
             self.device = f"{self.model.device.type} ({self.model.dtype}{compiled})".replace("torch.", "")
         except Exception as error:  # noqa: BLE001 - reported by ready(), so the driver can say why
-            self.startup_error = (type(error).__name__, describe_failure(error)[0])
+            self.startup_error = (type(error).__name__, classify(error).message)
             self.device = "none"
 
     def ready(self) -> dict:
         return {"device": self.device, "error": self.startup_error}
 
-    def run(self, task: Task) -> TaskResult:
+    def run(self, task: WorkItem) -> WorkResult:
         import time
 
         start = time.perf_counter()
-        result = TaskResult(task.key, task.segment)
+        result = WorkResult(task.key, task.segment)
         try:
             if self.model is None:
                 raise RuntimeError("the worker has no model")
-            if task.span is None:
-                summary = restore_video(self.model, task.source, task.target, self.settings)
-                result.frames, result.notes = summary.frames, list(summary.notes)
-            else:
-                result.frames = restore_range(self.model, task.source, task.target, task.info, self.settings, task.span)
+            summary = restore_video(self.model, task.source, task.target, self.settings, span=task.span)
+            result.frames, result.notes = summary.frames, list(summary.notes)
         except Exception as error:  # noqa: BLE001 - returned to the driver as data
-            result.error, result.error_kind = describe_failure(error)
+            failure = classify(error)
+            result.error, result.error_kind = failure.message, failure.kind
         result.seconds = time.perf_counter() - start
         return result

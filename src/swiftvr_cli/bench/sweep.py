@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from ..failures import MEMORY, classify
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR
 
 RESOLUTIONS = {
@@ -103,10 +104,6 @@ class PeakRSS:
         self.peak = max(self.peak, self.current())
 
 
-def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(exc).lower()
-
-
 # Repeats whose fastest and slowest differ by more than this share of the median are
 # flagged: on a shared or throttled machine single figures mislead (an end-to-end run
 # "faster" than the model alone, a smaller resolution slower than a larger one).
@@ -125,10 +122,18 @@ def spread(values: list[float]) -> float | None:
 
 
 def bench_model(
-    model: SwiftVR, out_wh: tuple[int, int], chunk: int, scale: float, chunks: int, warmup_middle: int = 0, repeats: int = 1
+    model: SwiftVR,
+    out_wh: tuple[int, int],
+    chunk: int,
+    scale: float,
+    chunks: int,
+    warmup_middle: int = 0,
+    repeats: int = 1,
+    reae_group: int = 0,
 ) -> BenchResult:
     """Model-only throughput on random frames of the LQ size, measured `repeats` times
     (`chunks` MIDDLE chunks each); the median is reported, every figure kept.
+    ``reae_group``: latents per ReAE pass (0: automatic).
 
     warmup_middle: MIDDLE chunks run before the timer starts (a compiled model
     compiles the MIDDLE shapes there, not inside the timed chunks).
@@ -145,21 +150,21 @@ def bench_model(
         with PeakRSS() as rss, torch.inference_mode():
             frames = torch.rand(chunk + 4, 3, lq_h, lq_w, device=device) * 255
             state = RestoreState()
-            model.restore_chunk(frames, ChunkKind.FIRST, state, size=size, clip_len=chunk)  # warm-up
+            model.restore_chunk(frames, ChunkKind.FIRST, state, size=size, clip_len=chunk, reae_group=reae_group)  # warm-up
             for _ in range(warmup_middle):
-                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
+                model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk, reae_group=reae_group)
             state.timings = {}
             for _ in range(repeats):
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 start = time.perf_counter()
                 for _ in range(chunks):
-                    model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk)
+                    model.restore_chunk(frames[:chunk], ChunkKind.MIDDLE, state, size=size, clip_len=chunk, reae_group=reae_group)
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 result.model_fps_runs.append(chunks * chunk / (time.perf_counter() - start))
     except Exception as exc:  # noqa: BLE001 - an OOM is a result, anything else re-raised
-        if not _is_oom(exc):
+        if classify(exc).kind != MEMORY:  # the memory check's refusal counts too
             raise
         result.status, result.error = "oom", str(exc).splitlines()[0][:200]
         if device.type == "cuda":
@@ -266,7 +271,8 @@ def run_sweep(
     """``repeats``: measurements of each setting (model-only and end-to-end); medians are
     reported and every figure kept.
 
-    ``reae_group``: latents per ReAE pass (0: automatic, see `SwiftVR.reae_group`; the end-to-end run may lower it to fit in memory).
+    ``reae_group``: latents per ReAE pass (0: automatic, see `model.swiftvr.automatic_reae_group`;
+    the end-to-end run may lower it to fit in memory).
 
     ``compiled`` (the model went through `model.compiled.compile_model`): the compiled
     graphs are reset before each setting and one MIDDLE chunk joins the warm-up, so
@@ -277,10 +283,11 @@ def run_sweep(
     results = []
     for name, wh in resolutions:
         for chunk in chunk_sizes:
-            model.reae_group = reae_group  # each time: an end-to-end run may have lowered it to fit in memory
             if compiled:
                 reset_compiled()
-            result = bench_model(model, wh, chunk, scale, chunks, warmup_middle=1 if compiled else 0, repeats=repeats)
+            result = bench_model(
+                model, wh, chunk, scale, chunks, warmup_middle=1 if compiled else 0, repeats=repeats, reae_group=reae_group
+            )
             result.resolution = name
             if end_to_end and result.status == "ok":
                 try:
@@ -288,7 +295,7 @@ def run_sweep(
                         result.e2e_fps_runs.append(bench_end_to_end(model, wh, chunk, scale, chunks, reae_group))
                     result.e2e_fps = median(result.e2e_fps_runs)
                 except Exception as exc:  # noqa: BLE001
-                    if not _is_oom(exc):
+                    if classify(exc).kind != MEMORY:  # the memory check's refusal counts too
                         raise
                     result.status, result.error = "oom", "out of memory in the end-to-end run"
             results.append(result)

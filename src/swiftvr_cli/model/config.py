@@ -85,15 +85,24 @@ class ReAEConfig:
     decoder_out_width: int = 64  # width of the last full-resolution conv
     # Our own restoration-friendly options (off in the official model):
     residual: bool = False  # decoder output is added to the (upsampled) LQ frame
-    lq_skip_channels: int = 0  # full-resolution LQ features concatenated before decoder layer 20
-    lq_skip_layers: int = 1  # depth of that full-resolution feature branch
     # Detail branch: a causal CNN on the LQ frames at 1/4 of the output size (the input's
     # own grid at x4), fed the current and previous frame plus an optional fill mask; its
     # output is an RGB correction added to the decoder's.
     detail_width: int = 0  # 0 = no detail branch
     detail_layers: int = 8  # convolutions in the branch
     detail_grid: int = 4  # runs at 1/grid of the output size (4: SR; 2: same-size tasks)
-    detail_recurrent: bool = False  # feed the previous frame's hidden features back in
+
+
+# Options that were tried and retired (they did not pay for their cost). Files written
+# before their removal still carry them, switched off: accepted with these values only.
+RETIRED_REAE_OPTIONS: dict[str, object] = {"lq_skip_channels": 0, "lq_skip_layers": 1, "detail_recurrent": False}
+
+
+def _without_retired(reae: dict[str, Any]) -> dict[str, Any]:
+    for key, off in RETIRED_REAE_OPTIONS.items():
+        if key in reae and reae.pop(key) != off:
+            raise ValueError(f"the model option {key!r} is no longer supported (only {off!r}, its 'off' value)")
+    return reae
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ class SwiftVRConfig:
 
     @classmethod
     def from_json_dict(cls, raw: dict[str, Any]) -> "SwiftVRConfig":
-        reae = dict(raw.get("reae", {}))
+        reae = _without_retired(dict(raw.get("reae", {})))
         if "decoder_widths" in reae:
             reae["decoder_widths"] = tuple(reae["decoder_widths"])
         return cls(

@@ -91,8 +91,6 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
         decoder_widths=(n0, n1, n2),
         decoder_out_width=out_width,
         residual=base.residual,
-        lq_skip_channels=base.lq_skip_channels,
-        lq_skip_layers=base.lq_skip_layers,
         detail_width=base.detail_width,
         detail_layers=base.detail_layers,
         detail_grid=base.detail_grid,

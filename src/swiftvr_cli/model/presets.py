@@ -23,17 +23,13 @@ _TINY_REAE = ReAEConfig(
 )  # fmt: skip
 
 # Same-size tasks (noise, blur) need every pixel: the detail branch at half size (as
-# FFDNet), wider: ~4x the time of `tiny` per output pixel (11 vs 40 FPS at 640x360 on CPU).
+# FFDNet), and wider; it costs several times `tiny`'s time per output pixel (weights/README.md, Speed).
 _FINE_REAE = replace(_TINY_REAE, detail_width=48, detail_layers=8, detail_grid=2)
 
 PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
     "tiny": SwiftVRConfig(dit=_TINY_DIT, reae=_TINY_REAE, upscale_mode="bicubic"),  # bicubic: the correction's base
     "tiny-fine": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_REAE, upscale_mode="bicubic"),
-    # wider (56), and feeding its hidden features forward in time (RLSP-style)
-    "tiny-wide": SwiftVRConfig(dit=_TINY_DIT, reae=replace(_TINY_REAE, detail_width=56, detail_recurrent=True), upscale_mode="bicubic"),
-    # `tiny` whose detail branch feeds its hidden features forward in time (RLSP-style)
-    "tiny-recurrent": SwiftVRConfig(dit=_TINY_DIT, reae=replace(_TINY_REAE, detail_recurrent=True), upscale_mode="bicubic"),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(
             num_attention_heads=2, attention_head_dim=12, ffn_dim=48, text_dim=32, freq_dim=16,

@@ -99,10 +99,9 @@ class TemporalGrow(nn.Module):
 
 @dataclass
 class DetailMemory:
-    """What the detail branch carries to the next frame: its last input frame (and hidden state)."""
+    """What the detail branch carries to the next frame: its last input frame."""
 
     frame: torch.Tensor  # [B, 3*grid^2, H, W], the previous input frame, pixel-unshuffled and centred
-    hidden: torch.Tensor | None = None  # [B, width, H, W], recurrent branches only
 
 
 @dataclass
@@ -121,37 +120,32 @@ class DetailBranch(nn.Module):
     network on small frames. Same-size restoration (noise, blur) needs every pixel:
     grid 2, as in FFDNet.
     Each frame is stacked with the previous one (motion cues; the first frame of a
-    video is paired with itself) and with a fill mask (zeros when there is none).
-    `recurrent`: the last hidden features of the previous frame are fed back as
-    extra inputs (as RLSP does), so what earlier frames revealed about the scene
-    (sub-pixel detail seen under camera motion) can build up over time. The frames
-    then run one after another; without it the whole chunk runs as one batch.
+    video is paired with itself) and with a fill mask (zeros when there is none);
+    the whole chunk runs as one batch.
     The last convolution is pixel-shuffled x4 straight to a full-size RGB
     correction, so no activation of the decoder can block this path.
     """
 
-    def __init__(self, width: int, layers: int, grid: int = 4, recurrent: bool = False) -> None:
+    def __init__(self, width: int, layers: int, grid: int = 4) -> None:
         super().__init__()
         self.grid = grid
-        self.recurrent = recurrent
         cells = grid * grid
-        # input channels: frame, previous frame, mask, then (recurrent) the previous hidden state;
-        # new inputs go last so a grown warm start (`train.trainer.load_grown`) starts switched off
+        # input channels: frame, previous frame, then the mask; new inputs go last so a grown
+        # warm start (`train.trainer.load_grown`) starts with them switched off
         self.pair_channels, self.mask_channels = 2 * 3 * cells, cells
-        stack: list[nn.Module] = [conv(self.pair_channels + self.mask_channels + (width if recurrent else 0), width), nn.ReLU()]
+        stack: list[nn.Module] = [conv(self.pair_channels + self.mask_channels, width), nn.ReLU()]
         for _ in range(layers - 2):
             stack += [conv(width, width), nn.ReLU()]
         stack.append(conv(width, 3 * cells))
         self.body = nn.Sequential(*stack)
         self._run_stack = self._stack
 
-    def _stack(self, inputs: torch.Tensor, stem_weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The conv stack on stacked inputs: (last hidden features, correction before the pixel shuffle).
+    def _stack(self, inputs: torch.Tensor, stem_weight: torch.Tensor) -> torch.Tensor:
+        """The conv stack on stacked inputs: the correction before the pixel shuffle.
 
         The stem's weight is passed in: without a mask its mask columns are left out.
         """
-        hidden = self.body[1:-1](F.conv2d(inputs, stem_weight, self.body[0].bias, padding=1))
-        return hidden, self.body[-1](hidden)
+        return self.body[1:](F.conv2d(inputs, stem_weight, self.body[0].bias, padding=1))
 
     def compile_stack(self, **options) -> None:
         """torch.compile the conv stack (with and without a mask: two input layouts, two graphs)."""
@@ -165,30 +159,17 @@ class DetailBranch(nn.Module):
         previous = torch.cat([first, x[:, :-1]], dim=1)
         inputs = torch.cat([x, previous], dim=2)
         stem = self.body[0]
-        if mask is None:  # the mask's input channels would multiply zeros: skip them
-            pair, rest = self.pair_channels, self.pair_channels + self.mask_channels
-            weight = stem.weight[:, :pair]  # a view; only the recurrent inputs after the mask need a copy
-            if self.recurrent:
-                weight = torch.cat([weight, stem.weight[:, rest:]], dim=1)
+        if mask is None:  # the mask's input channels would multiply zeros: skip them (a view, no copy)
+            weight = stem.weight[:, : self.pair_channels]
         else:
             inputs = torch.cat([inputs, _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)], dim=2)
             weight = stem.weight
-        if not self.recurrent:
-            return F.pixel_shuffle(self._run_stack(_frames(inputs), weight)[1], self.grid), DetailMemory(x[:, -1])
-        hidden = past.hidden if past is not None and past.hidden is not None else inputs.new_zeros(b, stem.out_channels, *x.shape[-2:])
-        outputs = []
-        for t in range(inputs.shape[1]):
-            hidden, out = self._run_stack(torch.cat([inputs[:, t], hidden], dim=1), weight)
-            outputs.append(out)
-        correction = torch.stack(outputs, dim=1).flatten(0, 1)
-        return F.pixel_shuffle(correction, self.grid), DetailMemory(x[:, -1], hidden)
+        return F.pixel_shuffle(self._run_stack(_frames(inputs), weight), self.grid), DetailMemory(x[:, -1])
 
 
-def _run_stack(stack: nn.Sequential, x: torch.Tensor, state: StreamState, skip_at: int | None = None, skip=None):
+def _run_stack(stack: nn.Sequential, x: torch.Tensor, state: StreamState):
     """Apply a stack to a [B, T, C, H, W] sequence, carrying memory-block state."""
     for index, layer in enumerate(stack):
-        if index == skip_at:
-            x = torch.cat([x, skip], dim=2)
         if isinstance(layer, MemBlock):
             x, state.past[index] = layer(x, state.past.get(index))
         elif isinstance(layer, (TemporalPool, TemporalGrow)):
@@ -212,10 +193,7 @@ def build_encoder(width: int, latent_channels: int) -> nn.Sequential:
     )  # fmt: skip
 
 
-DECODER_SKIP_POSITION = 20  # conv n2 -> out width: where full-resolution LQ features join
-
-
-def build_decoder(latent_channels: int, widths: tuple[int, int, int], out_width: int, skip_channels: int = 0) -> nn.Sequential:
+def build_decoder(latent_channels: int, widths: tuple[int, int, int], out_width: int) -> nn.Sequential:
     """latent -> 12 channels (pixel-shuffled to RGB later); 8x spatial, 4x temporal."""
     n0, n1, n2 = widths
     return nn.Sequential(
@@ -225,7 +203,7 @@ def build_decoder(latent_channels: int, widths: tuple[int, int, int], out_width:
         MemBlock(n1), MemBlock(n1), MemBlock(n1),
         Upsample(), TemporalGrow(n1, 2), conv(n1, n2, bias=False),
         MemBlock(n2), MemBlock(n2), MemBlock(n2),
-        Upsample(), TemporalGrow(n2, 2), conv(n2 + skip_channels, out_width, bias=False),
+        Upsample(), TemporalGrow(n2, 2), conv(n2, out_width, bias=False),
         nn.ReLU(), conv(out_width, 12),
     )  # fmt: skip
 
@@ -241,15 +219,9 @@ class ReAE(nn.Module):
         self.cfg = cfg
         if self.has_latent_path:
             self.encoder = build_encoder(cfg.encoder_width, cfg.latent_channels)
-            self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width, cfg.lq_skip_channels)
-        if cfg.lq_skip_channels:
-            width = cfg.lq_skip_channels
-            layers: list[nn.Module] = [conv(12, width), nn.ReLU()]
-            for _ in range(cfg.lq_skip_layers - 1):
-                layers += [conv(width, width), nn.ReLU()]
-            self.lq_skip = nn.Sequential(*layers)
+            self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width)
         if cfg.detail_width:
-            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid, cfg.detail_recurrent)
+            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid)
 
     @property
     def has_latent_path(self) -> bool:
@@ -259,7 +231,7 @@ class ReAE(nn.Module):
     @property
     def needs_lq(self) -> bool:
         """Whether decoding needs the aligned input frames (our residual models)."""
-        return bool(self.cfg.residual or self.cfg.lq_skip_channels or self.cfg.detail_width)
+        return bool(self.cfg.residual or self.cfg.detail_width)
 
     def encode(self, frames: torch.Tensor, state: StreamState) -> torch.Tensor:
         """frames [B, 4k, 3, H, W] in [0, 1] -> latents [B, k, C, H/16, W/16]."""
@@ -280,7 +252,7 @@ class ReAE(nn.Module):
         if latents is not None and not self.has_latent_path:
             raise ValueError("this ReAE has no decoder: it only adds the detail branch's correction")
         b = (latents if latents is not None else lq_frames).shape[0]
-        skip_at, skip, lq, mask, detail = None, None, None, None, None
+        lq, mask, detail = None, None, None
         convs = self.decoder if self.has_latent_path else self.detail
         dtype = next(convs.parameters()).dtype  # the convolutions' precision; the residual base keeps the input's
         if self.needs_lq:
@@ -289,14 +261,12 @@ class ReAE(nn.Module):
             rgb, mask = lq_frames[:, :, :3], (lq_frames[:, :, 3:4] if lq_frames.shape[2] > 3 else None)
             if latents is not None:
                 lq = F.pixel_unshuffle(_frames(rgb), 2)  # the decoder's 12-channel half-size layout
-        if self.cfg.lq_skip_channels and latents is not None:
-            skip_at, skip = DECODER_SKIP_POSITION, _video(self.lq_skip(lq.to(dtype)), b)
         if self.cfg.detail_width:
             detail, state.detail_past = self.detail(rgb.to(dtype), mask, state.detail_past)
         if latents is None:
             x = _frames(rgb)  # the silent latent path's output: the input itself (no pixel-shuffle round trip)
         else:
-            x = _frames(_run_stack(self.decoder, latents, state, skip_at, skip))
+            x = _frames(_run_stack(self.decoder, latents, state))
             if self.cfg.residual:  # a bfloat16 correction on a full-precision base: no banding
                 x = x.to(lq.dtype) + lq
             x = F.pixel_shuffle(x, 2)

@@ -38,7 +38,7 @@ def snapshot(state: RestoreState) -> RestoreState:
 
 
 def _copy_memory(memory: DetailMemory | None, copy) -> DetailMemory | None:
-    return None if memory is None else DetailMemory(copy(memory.frame), copy(memory.hidden))
+    return None if memory is None else DetailMemory(copy(memory.frame))
 
 
 def save_state(state: RestoreState, path: str) -> None:
@@ -50,8 +50,6 @@ def save_state(state: RestoreState, path: str) -> None:
     memory = state.decoder.detail_past
     if memory is not None:
         tensors["decoder.detail_past"] = memory.frame.detach().cpu().contiguous()
-        if memory.hidden is not None:
-            tensors["decoder.detail_hidden"] = memory.hidden.detach().cpu().contiguous()
     for name in _TENSORS:
         value = getattr(state, name)
         if value is not None:
@@ -72,12 +70,12 @@ def load_state(path: str, device: torch.device | str = "cpu") -> RestoreState:
             part, _, index = key.partition(".past.")
             if index:
                 getattr(state, part).past[int(index)] = tensor
-            elif key in ("decoder.detail_past", "decoder.detail_hidden"):
+            elif key == "decoder.detail_past":
                 detail[key] = tensor
             elif key in _TENSORS:
                 setattr(state, key, tensor)
     if "decoder.detail_past" in detail:
-        state.decoder.detail_past = DetailMemory(detail["decoder.detail_past"], detail.get("decoder.detail_hidden"))
+        state.decoder.detail_past = DetailMemory(detail["decoder.detail_past"])
     for name in _COUNTERS:
         setattr(state, name, int(meta.get(name, 0)))
     return state

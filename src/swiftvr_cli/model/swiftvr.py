@@ -3,12 +3,11 @@
 `restore_chunk(frames, kind, state)` is the only interface the pipeline uses,
 so the official 5B model and our small embedded models drop in the same way.
 The chunk protocol (which latents the DiT sees, RoPE offsets, the decoder's
-3-frame delay) follows the official release; see SPEC.md section 8.
+3-frame delay) follows the official release; see docs/chunk-protocol.md.
 """
 
 from __future__ import annotations
 
-import enum
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,16 +17,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import SwiftVRConfig
+from .protocol import DECODER_DELAY, ChunkKind  # noqa: F401  (part of this module's interface)
 from .dit import SwiftVRTransformer
 from .reae import ReAE, StreamState
 
-DECODER_DELAY = 3  # the first 3 decoded frames of a video are discarded
-
-
-class ChunkKind(enum.Enum):
-    FIRST = "first"  # clip_len + 4 frames
-    MIDDLE = "middle"  # clip_len frames
-    LAST = "last"  # the remaining 4b+1 frames (the only chunk of a short video)
 
 
 @dataclass
@@ -102,20 +95,14 @@ def scale_correction(restored: torch.Tensor, base: torch.Tensor, strength: float
 
 
 def automatic_reae_group(device: torch.device) -> int:
-    """Latents per ReAE pass when none is asked for: one on CPU (cache-friendly, measured
-    fastest; see `SwiftVR.reae_group`), 0 (the whole chunk) elsewhere."""
+    """Latents per ReAE pass when none is asked for: one on CPU, where small passes keep the
+    activations in the caches (measured fastest, see benchmarks/README.md), 0 (the whole
+    chunk) elsewhere."""
     return 1 if device.type == "cpu" else 0
 
 
 class SwiftVR(nn.Module):
     """One-step video restorer with causal chunk streaming."""
-
-    # Latents per ReAE pass. The ReAE streams, so smaller groups give the same output with
-    # the activations of fewer frames in memory. 0: automatic, one latent (4 frames) per
-    # pass on CPU, the whole chunk at once elsewhere. Measured on the 2-core CPU,
-    # swiftvr-tiny at 640x360, chunk 24: 48.6 model FPS in passes of one latent, 36.1 in
-    # passes of two, 25.3 in one pass (larger passes' activations fall out of the caches).
-    reae_group: int = 0
 
     def __init__(self, cfg: SwiftVRConfig, prompt_emb: torch.Tensor | None = None) -> None:
         super().__init__()
@@ -179,13 +166,13 @@ class SwiftVR(nn.Module):
         last = self.reae.decoder[-1]
         return not (bool(last.weight.any()) or (last.bias is not None and bool(last.bias.any())))
 
-    def _in_groups(self, fn, latents: int, *videos: torch.Tensor | None) -> torch.Tensor:
-        """``fn(*videos)`` run on ``reae_group`` latents at a time, results joined along time.
+    def _in_groups(self, fn, latents: int, group: int, *videos: torch.Tensor | None) -> torch.Tensor:
+        """``fn(*videos)`` run on ``group`` latents at a time (0: automatic), results joined along time.
 
         Each video holds a whole number of frames per latent along dim 1 (None passes
         through). The ReAE's StreamState carries across pieces, so this equals one pass.
         """
-        group = self.reae_group or automatic_reae_group(self.device) or latents
+        group = group or automatic_reae_group(self.device) or latents
         if group >= latents:
             return fn(*videos)
         out = None
@@ -209,6 +196,7 @@ class SwiftVR(nn.Module):
         overlap: int = 0,
         mask: torch.Tensor | None = None,
         strength: float | None = None,
+        reae_group: int = 0,
     ) -> tuple[torch.Tensor, RestoreState]:
         """Restore one chunk of LQ frames.
 
@@ -222,6 +210,8 @@ class SwiftVR(nn.Module):
         strength: how much of the model's correction to the upscaled input is applied
         (0: the upscaled input itself, 1: the model, up to 2: the correction doubled;
         None: ``default_strength``).
+        reae_group: latents per ReAE pass (0: automatic). The ReAE streams, so
+        smaller passes give the same output with fewer frames' activations in memory.
         Returns frames [T', 3, H, W] in [0, 1] in video order; over a whole
         video the outputs add up to exactly the input frames, output frame i
         restoring input frame i (the decoder runs 3 frames behind).
@@ -246,11 +236,13 @@ class SwiftVR(nn.Module):
             raise ValueError(f"{kind.value} chunk of {frames.shape[-4]} frames breaks the chunk protocol")
 
         if self.latent_path_silent():
-            return self._restore_without_latents(x, state, size, batched, strength)
+            return self._restore_without_latents(x, state, size, batched, strength, reae_group)
 
         # 1. encode (causal; memory blocks carry state across chunks)
         with timed(state, "reae_encode", device):
-            latents = self._in_groups(lambda f: self.reae.encode(f[:, :, :3].to(self.dtype), state.encoder), x.shape[1] // ReAE.TEMPORAL, x)
+            latents = self._in_groups(
+                lambda f: self.reae.encode(f[:, :, :3].to(self.dtype), state.encoder), x.shape[1] // ReAE.TEMPORAL, reae_group, x
+            )
         k = latents.shape[1]
 
         # 2. one DiT step, with the release's context rules
@@ -274,9 +266,11 @@ class SwiftVR(nn.Module):
         state.latents_seen += k
 
         # 3. decode; our residual models also see the input frames, 3 frames behind
-        return self._decode(restored, x, state, size, batched, strength)
+        return self._decode(restored, x, state, size, batched, strength, reae_group)
 
-    def _decode(self, restored: torch.Tensor | None, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float = 1.0):
+    def _decode(
+        self, restored: torch.Tensor | None, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float, reae_group: int
+    ):
         """Decode (restored None: the silent latent path's zero correction), 3 frames behind the input."""
         lq = None
         if self.reae.needs_lq or strength != 1.0:
@@ -287,7 +281,7 @@ class SwiftVR(nn.Module):
         latents = x.shape[1] // ReAE.TEMPORAL
         decoder_lq = lq if self.reae.needs_lq else None
         with timed(state, "reae_decode", self.device):
-            out = self._in_groups(lambda z, lq_part: self.reae.decode(z, state.decoder, lq_part), latents, restored, decoder_lq)
+            out = self._in_groups(lambda z, lq_part: self.reae.decode(z, state.decoder, lq_part), latents, reae_group, restored, decoder_lq)
         if strength != 1.0:
             out = scale_correction(out, lq[:, :, :3], strength)
         if state.frames_decoded == 0:
@@ -296,7 +290,7 @@ class SwiftVR(nn.Module):
         out = out[:, :, :, : size[0], : size[1]]
         return (out if batched else out[0]), state
 
-    def _restore_without_latents(self, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float = 1.0):
+    def _restore_without_latents(self, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float, reae_group: int):
         """The chunk when `latent_path_silent()`: upscaled input + detail correction only."""
         state.latents_seen += x.shape[1] // ReAE.TEMPORAL
-        return self._decode(None, x, state, size, batched, strength)
+        return self._decode(None, x, state, size, batched, strength, reae_group)

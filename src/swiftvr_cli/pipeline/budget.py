@@ -43,9 +43,10 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Fit:
-    """What a run that fits uses: the chunk, and the latents per ReAE pass (0: the whole chunk)."""
+    """What a run that fits uses: the chunk (`--chunk`, `RestoreSettings.clip_len`), and the
+    latents per ReAE pass (0: the whole chunk)."""
 
-    chunk: int
+    clip_len: int
     reae_group: int
 
 
@@ -130,10 +131,10 @@ def estimate(
     pipeline = (clip_len + 8) * h * w * 6 + (queue_size + 1) * t * 3 * (h * w + big_h * big_w) * 4 + FIXED_OVERHEAD
     # model: prepared + LQ frames and the decoded chunk (float32 for our residual models, which
     # add the decoder's correction to the input), encoder stem, decoder's last two stages
-    fb = 4 if r.residual or r.lq_skip_channels or r.detail_width else b
+    fb = 4 if r.residual or r.detail_width else b
     frames_in = (3 * t + DECODER_DELAY) * 3 * ph * pw * fb
     encoder = te * half * (12 + 2 * r.encoder_width) * b if cfg.has_latent_path else 0
-    decoder = te * half * (n2 + r.lq_skip_channels + 2 * r.decoder_out_width + 12) * b + (te // 2) * quarter * 5 * n2 * b
+    decoder = te * half * (n2 + 2 * r.decoder_out_width + 12) * b + (te // 2) * quarter * 5 * n2 * b
     if not cfg.has_latent_path:
         decoder = 0
     if r.detail_width:  # the detail branch runs at 1/grid size: its inputs, two activations, its output

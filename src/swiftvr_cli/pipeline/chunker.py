@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, Iterable, Iterator, TypeVar
 
-from ..model.swiftvr import ChunkKind
+from ..model.protocol import ChunkKind
 
 T = TypeVar("T")
 
@@ -33,6 +33,12 @@ class Chunk(Generic[T]):
         return self.items[: len(self.items) - self.padding]
 
 
+def check_clip_len(clip_len: int) -> None:
+    """`--chunk`: the release's protocol needs whole latents of 4 frames (ValueError otherwise)."""
+    if clip_len <= 0 or clip_len % 4:
+        raise ValueError(f"--chunk must be a positive multiple of 4, got {clip_len}")
+
+
 def padded_length(count: int) -> int:
     """Smallest 4k+1 >= count (the length the release's protocol can take)."""
     return count + (1 - count) % 4
@@ -43,8 +49,7 @@ class Chunker(Generic[T]):
 
     def __init__(self, clip_len: int, started: bool = False) -> None:
         """``started``: the FIRST chunk was restored earlier (a resumed run continues with MIDDLE chunks)."""
-        if clip_len <= 0 or clip_len % 4:
-            raise ValueError(f"--chunk must be a positive multiple of 4, got {clip_len}")
+        check_clip_len(clip_len)
         self.clip_len = clip_len
         self.started = started  # FIRST already emitted
         self.buffer: list[T] = []

@@ -27,15 +27,15 @@ def restore_tensor(
     mask: [T, 1, h, w], 1 = fill (inpainting), or None. strength: see `SwiftVR.restore_chunk`
     (None: the weights' default).
     """
-    restorer = ChunkRestorer.for_input(model, frames01.shape[-2], frames01.shape[-1], scale, clip_len, overlap, strength)
+    restorer = ChunkRestorer.for_input(model, frames01.shape[-2], frames01.shape[-1], scale, clip_len, overlap, strength=strength)
     state = restorer.new_state()
     outputs = []
     items = list(frames01 * 255.0) if mask is None else list(zip(frames01 * 255.0, mask))
     for chunk in chunk_all(items, clip_len):
         if mask is None:
-            out, state = restorer.restore_chunk(torch.stack(chunk.items), chunk.kind, state)
+            out, state = restorer.restore(torch.stack(chunk.items), chunk.kind, state)
         else:
             frames, masks = (torch.stack(part) for part in zip(*chunk.items))
-            out, state = restorer.restore_chunk(frames, chunk.kind, state, mask=masks)
+            out, state = restorer.restore(frames, chunk.kind, state, mask=masks)
         outputs.append(out.float().cpu())
     return torch.cat(outputs)[: frames01.shape[0]]

@@ -30,8 +30,9 @@ import torch
 
 from ..io import EncodeOptions, OutputError, VideoInfo, VideoWriter
 from ..io.errors import describe_av_error
+from ..io.join import join_segments
+from ..hashing import FileIdentity
 from ..io.safe_paths import check_own_dir, create_new_file, ensure_own_dir, fit_name, open_own_file, remove_own_file
-from ..io.segments import join_segments
 from ..io.targets import classify, validate
 from ..model.state_file import load_state, save_state, snapshot
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR
@@ -83,9 +84,8 @@ def model_fingerprint(model: SwiftVR) -> str:
 
 def run_fingerprint(source: VideoInfo, settings: dict, model_id: str) -> str:
     """Same input file (path, size, mtime), same settings, same model -> same fingerprint."""
-    stat = os.stat(source.path)
     identity = {
-        "input": [os.path.abspath(source.path), stat.st_size, stat.st_mtime_ns],
+        "input": FileIdentity.of(source.path).as_list(),
         "settings": settings,
         "model": model_id,
         "version": VERSION,
@@ -152,17 +152,11 @@ class ResumableOutput:
     """
 
     def __init__(
-        self,
-        target: str,
-        *,
-        width: int,
-        height: int,
-        source: VideoInfo,
-        options: EncodeOptions,
-        overwrite: bool,
-        fingerprint: str,
-        device: torch.device,
-    ) -> None:
+        self, target: str, size: tuple[int, int], source: VideoInfo, options: EncodeOptions, *,
+        overwrite: bool, fingerprint: str, device: torch.device,
+    ) -> None:  # fmt: skip
+        """``size``: (width, height) of the restored frames."""
+        width, height = size
         if classify(target).kind != "file" or source.source_kind != "file":
             raise OutputError("--resume needs a video file as input and as output (not a pipe or an image folder)")
         self.target, self.width, self.height, self.source = target, width, height, source

@@ -10,28 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import torch
 
-from .budget import MIN_CHUNK, MemoryBudgetError
+from ..failures import is_out_of_memory
+from .budget import MIN_CHUNK
 from .resume import remove_work_dir, work_dir_for
-
-if TYPE_CHECKING:
-    from .runner import RestoreSettings, RestoreSummary
-
-
-OUT_OF_MEMORY_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory", "bad_alloc")
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """A real allocation failure (CUDA or CPU), not our up-front refusal."""
-    if isinstance(error, MemoryBudgetError):
-        return False
-    if isinstance(error, (MemoryError, torch.OutOfMemoryError)):
-        return True
-    # CUDA says "out of memory"; PyTorch's CPU allocator "can't allocate memory" (ENOMEM), C++ "bad_alloc"
-    return isinstance(error, RuntimeError) and any(words in str(error).lower() for words in OUT_OF_MEMORY_WORDS)
+from .settings import RestoreSettings, RestoreSummary
 
 
 def _release_memory() -> None:
@@ -41,12 +27,12 @@ def _release_memory() -> None:
 
 
 def restore_with_retries(
-    run: Callable[["RestoreSettings"], "RestoreSummary"],
-    settings: "RestoreSettings",
+    run: Callable[[RestoreSettings], RestoreSummary],
+    settings: RestoreSettings,
     target: str,
     *,
     can_retry: bool,
-) -> "RestoreSummary":
+) -> RestoreSummary:
     """``run(settings)``; on out-of-memory with ``settings.auto``, halve the chunk and run again."""
     notes: list[str] = []
     while True:

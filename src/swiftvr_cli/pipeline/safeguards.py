@@ -1,8 +1,12 @@
-"""What surrounds the pipeline so that a failed or stopped run loses nothing it need not.
+"""What surrounds the pipeline so that a run starts only when it can finish,
+and a failed or stopped run loses nothing it need not.
 
+* the input: the whole video (``VideoReader``) or one span of a file
+  (``SpanReader``), and the fill mask read in step with it;
 * the output writer: a plain ``VideoWriter`` (temp file, renamed when
   complete) or, with ``--resume``, a ``ResumableOutput`` (checkpointed
   segments);
+  a span's frames go to a plain video file without audio (a segment, joined later);
 * the memory check before any frame is restored (``--max-memory``,
   ``--auto``);
 * an early stop: delete the temp file, or keep the frames done so far
@@ -13,51 +17,56 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import TYPE_CHECKING
 
-from ..io import InputError, OutputError, VideoInfo, VideoWriter
-from ..io.naming import STDIN, is_image_sequence
-from ..io.scan import header_size
+from ..hashing import FileIdentity
+from ..io import InputError, OutputError, VideoInfo, VideoReader, VideoWriter
+from ..io.mask import MaskReader
+from ..io.span import Span, SpanReader
 from ..io.targets import partial_path
 from ..model.swiftvr import SwiftVR, automatic_reae_group, output_size
 from . import budget
 from .resume import Checkpoint, ResumableOutput, model_fingerprint, run_fingerprint
+from .settings import RestoreSettings
 from .stages import StageGroup
 
-if TYPE_CHECKING:
-    from .runner import RestoreSettings
-
-NOTES_ATTR = "swiftvr_notes"  # notes travelling with an exception to the CLI
 
 
-def fit_to_memory(model: SwiftVR, source: str, settings: "RestoreSettings", notes: list[str], info: VideoInfo | None = None) -> "RestoreSettings":
-    """Refuse (MemoryBudgetError), or fit the run before any work: fewer latents per
-    ReAE pass (the same output), then, with ``auto``, a smaller chunk.
+def open_reader(source: str, settings: RestoreSettings, span: Span | None) -> VideoReader | SpanReader:
+    """The input's frames: the whole video, or (``span``) one part of a file."""
+    if span is not None:
+        return SpanReader(source, span, settings.stream)
+    return VideoReader(source, settings.stream, strict=not settings.skip_corrupt, hwaccel=settings.hwaccel)
 
-    Without ``info`` the sizes come from the file's headers, so a huge
-    input is refused before a single frame is decoded.
-    """
-    if info is not None:
-        size, frames = (info.height, info.width), info.frame_count
-    elif source != STDIN and not is_image_sequence(source) and (head := header_size(source, settings.stream)):
-        size, frames = (head[1], head[0]), head[2]
-    else:
-        return settings
+
+def open_masks(model: SwiftVR, settings: RestoreSettings, info: VideoInfo, notes: list[str]) -> MaskReader | None:
+    """The fill mask's reader (``--mask``), opened before any output exists so a bad mask costs nothing."""
+    if not settings.mask:
+        return None
+    masks = MaskReader(settings.mask, info.width, info.height)
+    if not model.cfg.reae.detail_width:
+        notes.append("this model has no detail branch: the mask only selects what is filled from the surroundings")
+    return masks
+
+
+def fit_to_memory(model: SwiftVR, settings: RestoreSettings, info: VideoInfo, notes: list[str]) -> RestoreSettings:
+    """Refuse (MemoryBudgetError), or fit the run before any frame is restored: fewer
+    latents per ReAE pass (the same output), then, with ``auto``, a smaller chunk."""
+    size = (info.height, info.width)
     requested_group = settings.reae_group or automatic_reae_group(model.device)
     fit = budget.fit_chunk(
         model.cfg, model.device, model.dtype, size, output_size(*size, settings.scale), settings.clip_len,
-        frames=frames, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
+        frames=info.frame_count, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
         reae_group=requested_group,
     )  # fmt: skip
-    if fit.chunk != settings.clip_len:
-        notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.chunk}")
+    if fit.clip_len != settings.clip_len:
+        notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.clip_len}")
     if fit.reae_group != requested_group:
         latents = f"{fit.reae_group} latent{'s' if fit.reae_group > 1 else ''}"
         notes.append(f"decoding {latents} per ReAE pass (--reae-group {fit.reae_group}; same output) to fit in memory")
-    return dataclasses.replace(settings, clip_len=fit.chunk, reae_group=fit.reae_group)
+    return dataclasses.replace(settings, clip_len=fit.clip_len, reae_group=fit.reae_group)
 
 
-def _settings_identity(settings: "RestoreSettings") -> dict:
+def _settings_identity(settings: RestoreSettings) -> dict:
     """The settings that change the output's pixels or encoding (what a resumed run must share)."""
     keep = ("scale", "clip_len", "overlap", "stream", "skip_corrupt")
     identity = {**{k: getattr(settings, k) for k in keep}, "encode": dataclasses.asdict(settings.encode)}
@@ -68,34 +77,35 @@ def _settings_identity(settings: "RestoreSettings") -> dict:
 
 
 def _file_identity(path: str) -> list:
-    """Path, size and modification time: a changed mask file is a different run."""
+    """A changed mask file is a different run."""
     try:
-        stat = os.stat(path)
+        return FileIdentity.of(path).as_list()
     except OSError:
         return [os.path.abspath(path)]
-    return [os.path.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
 def open_output(
-    model: SwiftVR, target: str, size: tuple[int, int], info: VideoInfo, settings: "RestoreSettings"
+    model: SwiftVR, target: str, size: tuple[int, int], info: VideoInfo, settings: RestoreSettings, span: Span | None = None
 ) -> tuple[VideoWriter | ResumableOutput, Checkpoint | None]:
     """The writer for this run, and the checkpoint to resume from (None: start at frame 0)."""
     width, height = size
+    if span is not None:  # a segment: video only, in the file's own container; joined with the audio later
+        options = dataclasses.replace(settings.encode, copy_streams=False, container_format=None)
+        return VideoWriter(target, width=width, height=height, source=info, options=options, overwrite=True), None
     if not settings.resume:
         writer = VideoWriter(target, width=width, height=height, source=info, options=settings.encode, overwrite=settings.overwrite)
         return writer, None
     fingerprint = run_fingerprint(info, _settings_identity(settings), model_fingerprint(model))
     writer = ResumableOutput(
-        target, width=width, height=height, source=info, options=settings.encode,
-        overwrite=settings.overwrite, fingerprint=fingerprint, device=model.device,
-    )  # fmt: skip
+        target, size, info, settings.encode, overwrite=settings.overwrite, fingerprint=fingerprint, device=model.device
+    )
     return writer, writer.start
 
 
 def stop_early(
-    writer: VideoWriter | ResumableOutput, group: StageGroup, target: str, settings: "RestoreSettings", error: BaseException
-) -> None:
-    """Clean up after a failure or interruption; tell the user what is left (as notes on ``error``)."""
+    writer: VideoWriter | ResumableOutput, group: StageGroup, target: str, settings: RestoreSettings, error: BaseException
+) -> list[str]:
+    """Clean up after a failure or interruption; returns notes for the user on what is left."""
     notes: list[str] = []
     kept = False
     if settings.keep_partial and isinstance(writer, VideoWriter) and not isinstance(error, OutputError):
@@ -104,11 +114,7 @@ def stop_early(
         writer.abort()
     if isinstance(writer, ResumableOutput):
         notes.extend(n for n in writer.notes if n.startswith("progress saved"))
-    if notes:
-        try:
-            setattr(error, NOTES_ATTR, getattr(error, NOTES_ATTR, []) + notes)
-        except AttributeError:  # an exception type without a __dict__
-            pass
+    return notes
 
 
 def _keep_partial(writer: VideoWriter, group: StageGroup, target: str, overwrite: bool, notes: list[str]) -> bool:

@@ -1,7 +1,7 @@
 """Write a small random checkpoint in the official SwiftVR layout.
 
-The layout (file names, tensor names, shapes, config keys) follows ``shared/SPEC.md``
-sections 1-4; the sizes are shrunk so a whole restore runs in seconds on a CPU:
+The layout (file names, tensor names, shapes, config keys) follows
+``docs/checkpoints.md``; the sizes are shrunk so a whole restore runs in seconds on a CPU:
 
     <root>/reae.safetensors                                encoder.N.* / decoder.N.*
     <root>/prompt_embedding.safetensors                    prompt_emb [1, S, text_dim]
@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-# Fixed by the official ReAE layout (SPEC section 4).
+# Fixed by the official ReAE layout (docs/checkpoints.md, ReAE tensors).
 IMAGE_CHANNELS = 3
 AE_PATCH = 2
 ENCODER_WIDTH = 64
@@ -105,7 +105,7 @@ def _memblock_shapes(prefix: str, n: int) -> dict[str, Shape]:
 def reae_tensor_shapes(
     decoder_widths: tuple[int, int, int] = (512, 256, 128), latent_channels: int = 48
 ) -> dict[str, Shape]:
-    """Every tensor of ``reae.safetensors`` (SPEC section 4), in stack order."""
+    """Every tensor of ``reae.safetensors`` (docs/checkpoints.md, ReAE tensors), in stack order."""
     e = ENCODER_WIDTH
     n0, n1, n2 = decoder_widths
     unshuffled = IMAGE_CHANNELS * AE_PATCH**2
@@ -146,7 +146,7 @@ def _linear_shapes(prefix: str, n_in: int, n_out: int) -> dict[str, Shape]:
 
 
 def dit_tensor_shapes(spec: TinyCheckpointSpec, cross_attn_norm: bool = True) -> dict[str, Shape]:
-    """Every tensor of the DiT safetensors (SPEC section 3)."""
+    """Every tensor of the DiT safetensors (docs/checkpoints.md, DiT tensors)."""
     d, c, f = spec.dim, spec.latent_channels, spec.ffn_dim
     pt, ph, pw = spec.patch
     s: dict[str, Shape] = {
@@ -188,8 +188,8 @@ def official_tensor_shapes(spec: TinyCheckpointSpec | None = None) -> dict[str, 
 
 
 def dit_config(spec: TinyCheckpointSpec) -> dict:
-    """``transformer/config.json`` contents: every key of SPEC section 2 plus the
-    diffusers bookkeeping keys."""
+    """``transformer/config.json`` contents: every key docs/checkpoints.md lists for the DiT
+    configuration, plus the diffusers bookkeeping keys."""
     return {
         "_class_name": DIFFUSERS_CLASS_NAME,
         "_diffusers_version": DIFFUSERS_VERSION,

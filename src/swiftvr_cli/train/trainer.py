@@ -213,8 +213,8 @@ def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -
 
     Squared error, not L1/Charbonnier: with an L1 loss the many flat pixels (where the
     upscaled input is already right up to 8-bit noise) contribute sign noise of the same
-    weight as edges, and the correction barely leaves zero on a CPU budget (measured:
-    +0.005 dB vs +0.78 dB on a held-out batch after 240 steps of the same branch).
+    weight as edges, and the correction barely leaves zero on a CPU budget (the comparison
+    is in weights/README.md, Training).
     """
     loss = F.mse_loss(out, target)
     if temporal_weight and out.shape[1] > 1:
@@ -261,12 +261,9 @@ def run_detail(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int], mask: 
 def init_relu_stack(stack: torch.nn.Sequential) -> None:
     """He (fan-in, ReLU) initialisation for a plain conv/ReLU stack; the last conv starts at zero.
 
-    PyTorch's default conv initialisation shrinks the signal with depth (measured: ~20x
-    over the seven conv+ReLU layers of the detail branch), so the zero-initialised last
-    layer sees tiny features and the stack spends its first thousands of steps only
-    rescaling. Measured on the half-size denoiser
-    (same data, 400 steps): training loss 0.0061 with this initialisation, 0.0100 with
-    the default (the identity scores ~0.011).
+    PyTorch's default conv initialisation shrinks the signal with depth, so the
+    zero-initialised last layer sees tiny features and the stack spends its first
+    thousands of steps only rescaling (measurements in weights/README.md, Training).
     """
     convs = [layer for layer in stack if isinstance(layer, torch.nn.Conv2d)]
     for layer in convs[:-1]:

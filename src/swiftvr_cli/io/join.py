@@ -1,11 +1,14 @@
-"""Joining `--resume` segments into the final file without re-encoding.
+"""Joining encoded segments into one file without re-encoding.
 
-Each segment is a complete file written with the same encoder settings, so
-their video packets can be copied one after the other into one container
-(a remux: fast, and bit-exact). Timestamps are the source's own, so they
-already follow on from segment to segment. Audio and subtitles are copied
-once from the source here, interleaved by time, exactly as a normal run
-does.
+Used for `--resume` checkpoints and for the segments of a long video in
+`batch`. Each segment is a complete file written with the same encoder
+settings (their codec headers must match), so their video packets can be
+copied one after the other into one container (a remux: fast, and
+bit-exact). Timestamps are the source's own, so they already follow on from
+segment to segment. Audio and subtitles are copied once from the source
+here, interleaved by time, exactly as a single run does. Like
+``VideoWriter``, the result is written under a temporary name and renamed
+when complete.
 """
 
 from __future__ import annotations
@@ -18,9 +21,14 @@ import av
 from .errors import OutputError, describe_av_error
 from .options import EncodeOptions
 from .probe import VideoInfo
-from .sidestreams import SideStreams
 from .safe_paths import move_into_place, remove_own_file
+from .sidestreams import SideStreams
 from .targets import temp_file_for
+
+
+def _extradata(path: str) -> bytes:
+    with av.open(path) as container:
+        return bytes(container.streams.video[0].codec_context.extradata or b"")
 
 
 def _copy_video(segment: str, container: av.container.OutputContainer, stream, side: SideStreams | None) -> int:
@@ -31,8 +39,9 @@ def _copy_video(segment: str, container: av.container.OutputContainer, stream, s
             if packet.size == 0:
                 continue
             packet.stream = stream
-            # Each segment's encoder restarted its B-frame delay, so stored decode times can step
-            # backwards at a joint; the muxer re-derives them from pts and the delay.
+            # Each segment's encoder restarted its B-frame delay, and some demuxers (Matroska)
+            # report no decode time for a segment's first packets: kept, the stored decode times
+            # can step backwards at a joint, which the muxer refuses. It re-derives them from pts.
             packet.dts = None
             if side is not None and packet.pts is not None:
                 side.feed_until(float(packet.pts * packet.time_base))
@@ -55,6 +64,8 @@ def join_segments(
         raise OutputError(f"cannot write {target!r}: no segments to join")
     if os.path.exists(target) and not overwrite:
         raise OutputError(f"cannot write {target!r}: it appeared while we were encoding; not replacing it")
+    if len({_extradata(s) for s in segments}) != 1:
+        raise OutputError(f"cannot join the segments of {target!r}: their codec headers differ")
     try:
         temp = temp_file_for(target)
     except OSError as error:
@@ -65,8 +76,8 @@ def join_segments(
     except BaseException as error:
         if temp.intact():
             remove_own_file(temp.path)
-        if isinstance(error, (av.FFmpegError, OSError)):
-            raise OutputError(f"cannot join the resumed segments into {target!r}: {describe_av_error(error)}") from None
+        if isinstance(error, (av.FFmpegError, OSError, ValueError)):
+            raise OutputError(f"cannot join the segments into {target!r}: {describe_av_error(error)}") from None
         raise
     return frames
 
