@@ -124,3 +124,19 @@ def test_jpeg_frames_become_pngs_of_the_same_name(tmp_path, fast_weights):
     result = _restore(str(tmp_path / "in"), str(tmp_path / "out") + "/", weights=fast_weights)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shot_7.png", "shot_8.png"]
+
+
+def test_info_weights_names_what_the_model_is(tmp_path):
+    from typer.testing import CliRunner
+
+    from swiftvr_cli.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["info", "--weights", "default", "--json"])
+    assert result.exit_code == 0, result.output
+    details = json.loads(result.stdout)
+    assert details["parameters"] > 0 and 0 <= details["default_strength"] <= 2
+    # the shipped default has no live latent path; info must say what actually runs
+    assert "detail branch" in details["model"] and ("no latent path" in details["model"] or "adds exactly nothing" in details["model"])
+    both = runner.invoke(app, ["info"])
+    assert both.exit_code == 2 and "--weights" in both.output

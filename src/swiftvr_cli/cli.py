@@ -338,17 +338,24 @@ def restore(
     "swiftvr info in.mp4",
     "swiftvr info frames/ --json",
     "swiftvr info in.mkv --stream 1",
+    "swiftvr info --weights default         # what the embedded model is",
 ))
 def info(
-    input: Annotated[str, typer.Argument(help="Video file, image folder or pattern.")],
+    input: Annotated[Optional[str], typer.Argument(help="Video file, image folder or pattern.")] = None,
     stream: Annotated[Optional[int], typer.Option(help="Video stream index.")] = None,
+    weights: Annotated[Optional[str], typer.Option("--weights", help="Describe a model instead: 'default' (the embedded one), our weights json or an official folder.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
-    """Show streams, frame rate, frame count, duration and pixel format."""
+    """Show streams, frame rate, frame count, duration and pixel format (or, with --weights, what a model is)."""
 
     def body():
         from rich.table import Table
+
+        if (input is None) == (weights is None):
+            raise UsageError("give a video to describe, or --weights (default, or a weights path)")
+        if weights is not None:
+            return _describe_weights(weights, json_out)
 
         from .io import probe
 
@@ -366,6 +373,25 @@ def info(
         print_table(table)
 
     run_guarded(debug, body)
+
+
+def _describe_weights(weights: str, json_out: bool) -> None:
+    from rich.table import Table
+
+    from .model.describe import describe_weights
+    from .model.loading import default_weights_path, load_model
+
+    path = default_weights_path() if weights == "default" else Path(weights)
+    details = describe_weights(load_model(path), path if path.suffix == ".json" else path.with_suffix(".json") if path.suffix == ".safetensors" else None)
+    if json_out:
+        print_stdout(json.dumps(details))
+        return
+    table = Table(title=str(path), show_header=False)
+    for key, value in details.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{name} {number:.3f}" if isinstance(number, float) else f"{name} {number}" for name, number in value.items())
+        table.add_row(key, str(value))
+    print_table(table)
 
 
 @app.command(epilog=examples(
