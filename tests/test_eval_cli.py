@@ -176,3 +176,16 @@ def test_eval_memory_does_not_grow_with_the_clip_length(tmp_path):
     assert done.returncode == 0, done.stderr
     after_short, after_long = map(int, done.stdout.split())
     assert after_long - after_short < 60, f"peak memory grew by {after_long - after_short} MiB for a 20x longer clip"
+
+
+def test_eval_sweeps_the_strength(tmp_path):
+    video = media.make_video(tmp_path / "clean.mp4", frames=5, size=(96, 64))
+    result = run("eval", "--degrade", "x4-area", video, "--json", "--device", "cpu", "--chunk", "4", "--strength", "0,1")
+    assert result.exit_code == 0, result.output
+    sweep = json.loads(result.stdout)["strength"]
+    assert set(sweep) == {"0", "1"}
+    # strength 0 is the bicubic upscale itself: no gain; 1 is the model
+    assert sweep["0"]["ours"]["gain_db"] == pytest.approx(0.0, abs=0.02)
+    assert sweep["1"]["ours"]["gain_db"] != pytest.approx(0.0, abs=0.02)
+    bad = run("eval", "--degrade", "x4-area", video, "--strength", "3")
+    assert bad.exit_code == 2 and "strength" in bad.output

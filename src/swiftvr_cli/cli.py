@@ -491,6 +491,7 @@ def bench(
     "swiftvr eval restored.mp4 reference.mp4 --input lq.mp4 --png worst.png",
     "swiftvr eval --degrade x4 clean.mp4 --png worst.png",
     "swiftvr eval --degrade denoise clean.mp4 --json",
+    "swiftvr eval --degrade x4-area clean.mp4 --strength 0.5,1,1.5   # how much of the model to apply",
 ))
 def eval_command(
     restored: Annotated[str, typer.Argument(help="Restored video (or, with --degrade, the CLEAN video).")],
@@ -500,6 +501,7 @@ def eval_command(
     weights: Annotated[Optional[str], typer.Option(help="Model for --degrade (default: the shipped model for that task).")] = None,
     frames: Annotated[Optional[int], typer.Option(help="Use at most this many frames (default: all; 48 with --degrade).")] = None,
     chunk: Annotated[int, typer.Option(help="Chunk size for --degrade.")] = 24,
+    strength: Annotated[Optional[str], typer.Option(help="With --degrade: --strength values to compare, e.g. 0.5,1,1.5 (default: the weights' own).")] = None,
     png: Annotated[Optional[Path], typer.Option(help="Save the worst frame side by side (a labelled crop) as PNG.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     device: Annotated[Device, typer.Option(help="Compute device.")] = Device.auto,
@@ -521,6 +523,11 @@ def eval_command(
             raise UsageError("--degrade takes one video (the CLEAN one); REFERENCE and --input are for comparing files")
         if not degrade and reference is None:
             raise UsageError("give RESTORED and REFERENCE, or --degrade TASK CLEAN")
+        strengths = parse_strengths(strength) if strength is not None else [None]
+        if strength is not None and not degrade:
+            raise UsageError("--strength goes with --degrade (a restored file has its strength already)")
+        if len(strengths) > 1 and png:
+            raise UsageError("--png shows one restoration: give one --strength with it")
 
         from .evaluation import compare_files, degrade_eval, finite, load_clip, report_table, save_worst_frame
 
@@ -530,7 +537,10 @@ def eval_command(
 
             dev = resolve_device(device)
             model = load_model(weights or degradation_weights(degrade), dev, resolve_dtype(DType.auto, dev))
-            evaluation = degrade_eval(model, load_clip(restored, frames or 48), degrade, chunk)
+            clip = load_clip(restored, frames or 48)
+            if len(strengths) > 1:  # a sweep: one table per value
+                return _strength_sweep(model, clip, degrade, chunk, strengths, json_out)
+            evaluation = degrade_eval(model, clip, degrade, chunk, strengths[0])
         else:
             evaluation = compare_files(restored, reference, frames, lq)
         if evaluation.lengths:
@@ -548,6 +558,31 @@ def eval_command(
         print_table(report_table(evaluation, f"swiftvr eval{' --degrade ' + degrade if degrade else ''}"))
 
     run_guarded(debug, body)
+
+
+def parse_strengths(text: str) -> list[float]:
+    """`--strength 0.5,1,1.5` -> values, each in [0, 2]."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--strength takes numbers between 0 and 2, e.g. 0.5,1; got {text!r}") from None
+    if not values or any(not 0 <= v <= 2 for v in values):  # NaN fails too
+        raise UsageError(f"--strength values must be between 0 and 2, got {text!r}")
+    return values
+
+
+def _strength_sweep(model, clip, degrade: str, chunk: int, strengths: list[float], json_out: bool) -> None:
+    from .evaluation import degrade_eval, finite, report_table
+
+    results = {}
+    for value in strengths:
+        evaluation = degrade_eval(model, clip, degrade, chunk, value)
+        if json_out:
+            results[f"{value:g}"] = {r.name: finite(r.metrics) for r in evaluation.rows}
+        else:
+            print_table(report_table(evaluation, f"swiftvr eval --degrade {degrade} --strength {value:g}"))
+    if json_out:
+        print_stdout(json.dumps({"strength": results}))
 
 
 from .batch.discover import DEFAULT_GLOB  # noqa: E402 - light (no torch); the help shows it
