@@ -375,13 +375,17 @@ def restore(
         set_threads(threads)
         model_path = task_weights_path(task, weights, out_scale)
         dev = resolve_device(device)
-        if offload is None:
+        stream_weights = offload
+        if offload is None:  # automatic: decided before loading, which is what would not fit
+            import torch
+
             from .pipeline.plan import choose_offload
 
             note = choose_offload(model_path, input, torch.device(dev), resolve_dtype(dtype, dev), out_scale, chunk, max_memory=memory_limit, auto=auto, stream=stream)
             if note:
                 err.print(f"note: {note}", highlight=False, soft_wrap=True)
-        model = load_model(model_path, dev, resolve_dtype(dtype, dev), offload=bool(offload) or (offload is None and bool(note)))
+            stream_weights = note is not None
+        model = load_model(model_path, dev, resolve_dtype(dtype, dev), offload=stream_weights)
         if compile_model:
             from .model.compiled import compile_or_note
 
