@@ -135,10 +135,13 @@ def choose_offload(
     """
     from ..io.naming import STDIN, is_image_sequence
     from ..io.scan import header_size
-    from ..model.loading import model_config
+    from ..model.loading import WeightsError, model_config
     from ..model.swiftvr import output_size
 
-    cfg, prompt_len = model_config(weights)
+    try:
+        cfg, prompt_len = model_config(weights)
+    except WeightsError:
+        return None  # the load that follows reports what is wrong with the weights, in its own words
     limit = max_memory if max_memory is not None else budget.available_bytes(device)
     head = header_size(source, stream) if source != STDIN and not is_image_sequence(source) else None
     in_size = (head[1], head[0]) if head else None
