@@ -438,11 +438,13 @@ def test_auto_fits_the_chunk_to_max_memory(corpus, out_dir, fast_weights):
     from swiftvr_cli.model.loading import load_model
     from swiftvr_cli.pipeline import budget
 
-    cfg = load_model(fast_weights).cfg
+    model = load_model(fast_weights)
     args = ((32, 48), (64, 96))  # clip: 48x32 at x2
-    # the least each chunk needs: one latent per ReAE pass (tried before the chunk is lowered)
-    need8 = budget.estimate(cfg, *args, 8, torch.float32, 30, reae_group=1).on(torch.device("cpu"))
-    need4 = budget.estimate(cfg, *args, 4, torch.float32, 30, reae_group=1).on(torch.device("cpu"))
+    # the least each chunk needs: one latent per ReAE pass (tried before the chunk is lowered); the whole run's peak
+    need8, need4 = (
+        budget.estimate(model.cfg, *args, c, torch.float32, 30, reae_group=1, prompt_len=model.prompt_len).peak(torch.device("cpu"))
+        for c in (8, 4)
+    )
     limit = str((need4 + need8) // 2 // 1024) + "K"
     refused = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, weights=fast_weights)
     assert refused.exit_code == 6 and "--chunk 4 needs about" in one_error_line(refused)
@@ -456,9 +458,12 @@ def test_max_memory_first_picks_fewer_latents_per_reae_pass(corpus, out_dir, fas
     from swiftvr_cli.model.swiftvr import SwiftVR
     from swiftvr_cli.pipeline import budget
 
-    cfg = load_model(fast_weights).cfg
+    model = load_model(fast_weights)
     args = ((32, 48), (64, 96))  # clip: 48x32 at x2
-    pair, single = (budget.estimate(cfg, *args, 8, torch.float32, 30, reae_group=g).on(torch.device("cpu")) for g in (2, 1))
+    pair, single = (
+        budget.estimate(model.cfg, *args, 8, torch.float32, 30, reae_group=g, prompt_len=model.prompt_len).peak(torch.device("cpu"))
+        for g in (2, 1)
+    )
     groups: list[int] = []
     original = SwiftVR.restore_chunk
     monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(k.get("reae_group")) or original(self, *a, **k))

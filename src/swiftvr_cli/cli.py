@@ -220,6 +220,7 @@ WeightsOption = Annotated[Optional[str], typer.Option(help="Official SwiftVR fol
 ChunkOption = Annotated[int, typer.Option(help="Frames per chunk (multiple of 4); lower it to save memory.", rich_help_panel=PERF)]
 CompileOption = Annotated[bool, typer.Option("--compile", help="torch.compile the model: a few seconds more at the start, then faster chunks (figures in benchmarks/README.md); needs a C++ compiler (CPU) or Triton (CUDA).", rich_help_panel=PERF)]
 ReAEGroupOption = Annotated[int, typer.Option("--reae-group", help="Latents per autoencoder pass (4 frames each): lower saves memory, same output (0: automatic; one on CPU, where it is also fastest, else the whole chunk unless memory needs less).", rich_help_panel=PERF)]
+OffloadOption = Annotated[Optional[bool], typer.Option("--offload/--no-offload", help="Stream the DiT blocks from the weights file one block ahead of use instead of keeping them where the model runs: the same output in a fraction of the memory (default: only when the model would not fit; `swiftvr plan` shows the figures).", rich_help_panel=PERF)]
 OverlapOption = Annotated[int, typer.Option(help="Latents of the previous chunk the DiT sees as context.", rich_help_panel=MODEL)]
 DeviceOption = Annotated[Device, typer.Option(help="Compute device.", rich_help_panel=PERF)]
 DTypeOption = Annotated[DType, typer.Option(help="Compute dtype (auto: bfloat16 on CUDA, float32 on CPU).", rich_help_panel=PERF)]
@@ -245,6 +246,7 @@ def restore(
     weights: WeightsOption = None,
     chunk: ChunkOption = 24,
     reae_group: ReAEGroupOption = 0,
+    offload: OffloadOption = None,
     overlap: OverlapOption = 0,
     compile_model: CompileOption = False,
     device: DeviceOption = Device.auto,
@@ -301,7 +303,17 @@ def restore(
         set_threads(threads)
         model_path = weights_for_task(Task(task.value), weights, out_scale)
         dev = resolve_device(device)
-        model = load_model(model_path, dev, resolve_dtype(dtype, dev))
+        stream_weights = offload
+        if offload is None:  # automatic: decided before loading, which is what would not fit
+            import torch
+
+            from .pipeline.plan import choose_offload
+
+            note = choose_offload(model_path, input, torch.device(dev), resolve_dtype(dtype, dev), out_scale, chunk, max_memory=memory_limit, auto=auto, stream=stream)
+            if note:
+                err.print(f"note: {note}", highlight=False, soft_wrap=True)
+            stream_weights = note is not None
+        model = load_model(model_path, dev, resolve_dtype(dtype, dev), offload=stream_weights)
         if compile_model:
             from .model.compiled import compile_or_note
 
@@ -403,6 +415,7 @@ def bench(
     res: Annotated[str, typer.Option(help="Output resolutions: 360p,540p,720p,1080p,1440p,4k or WxH list.")] = "360p",
     chunk: Annotated[str, typer.Option(help="Chunk sizes to sweep, e.g. 8,16,24,32.")] = "24",
     reae_group: ReAEGroupOption = 0,
+    offload: Annotated[bool, typer.Option("--offload", help="Stream the DiT blocks from --weights one block ahead of use.")] = False,
     compile_model: CompileOption = False,
     scale: Annotated[float, typer.Option(help="Upscale factor (input = output / scale).")] = 4.0,
     chunks: Annotated[int, typer.Option(help="Timed chunks per setting (after one warm-up chunk).")] = 2,
@@ -442,6 +455,8 @@ def bench(
             raise UsageError("--repeats and --chunks must be >= 1")
         dev = resolve_device(device)
         torch_dtype = resolve_dtype(dtype, dev)
+        if offload and random_weights:
+            raise UsageError("--offload streams the blocks from a weights file: use --weights (benchmarks/fullsize_checkpoint.py writes a full-size one)")
         if random_weights:
             from .bench.memory_guard import check_random_model_fits
 
@@ -458,7 +473,7 @@ def bench(
             check_random_model_fits(cfg, dev, torch_dtype, random_weights)
             model, label = random_model(cfg, dev, torch_dtype, prompt_len=512), f"random:{random_weights}"
         else:
-            model, label = load_model(weights, dev, torch_dtype), weights or "embedded default"
+            model, label = load_model(weights, dev, torch_dtype, offload=offload), weights or "embedded default"
         if compile_model:
             from .model.compiled import CompileUnavailable, compile_model as compile_in_place
 
@@ -476,13 +491,79 @@ def bench(
         print_table(results_table(results, f"swiftvr bench: {env['device']}, {env['dtype']}, scale {scale}"))
         for line in noise_warnings(results):
             err.print(f"warning: {line}", highlight=False, soft_wrap=True)
-        settings = {"scale": scale, "chunks": chunks, "repeats": repeats, "end_to_end": end_to_end, "reae_group": reae_group, "compile": compile_model, "warmup_middle": int(compile_model)}
+        settings = {"scale": scale, "chunks": chunks, "repeats": repeats, "end_to_end": end_to_end, "reae_group": reae_group, "compile": compile_model, "warmup_middle": int(compile_model), "offload": offload}
         if json_path:
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps(results_json(env, results, settings), indent=2) + "\n")
             err.print(f"wrote {json_path}", highlight=False)
         if plot:
             plot_results(results, plot, env["device"])
+
+    run_guarded(debug, body)
+
+
+@app.command(epilog=examples(
+    "swiftvr plan --weights DIR --res 1440p --chunk 24 --memory 24GB",
+    "swiftvr plan --weights DIR --res 4k --device cuda --dtype bfloat16 --json",
+))
+def plan(
+    weights: WeightsOption = None,
+    res: Annotated[str, typer.Option(help="Output resolution: 360p, 540p, 720p, 1080p, 1440p, 4k or WxH.")] = "1440p",
+    chunk: Annotated[int, typer.Option(help="The chunk you would like (multiple of 4); smaller ones are listed after it.")] = 24,
+    scale: Annotated[float, typer.Option(help="Upscale factor (input = output / scale).")] = 4.0,
+    memory: Annotated[Optional[str], typer.Option(help="Memory to fit in, e.g. 24GB, 16G (default: what the device has free).")] = None,
+    frames: Annotated[Optional[int], typer.Option(help="Frames in the video, if short (fewer chunks in flight); default: a long video.")] = None,
+    device: Annotated[Device, typer.Option(help="Where the model would run (the plan never allocates it).")] = Device.auto,
+    dtype: DTypeOption = DType.auto,
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Predict the peak memory of a restore and list which settings fit, fastest first (nothing is loaded)."""
+
+    def body():
+        import torch
+
+        from .bench.sweep import parse_resolutions
+        from .model.loading import model_config
+        from .pipeline import budget
+        from .pipeline import plan as planner
+
+        try:
+            ((_, (width, height)),) = parse_resolutions(res)
+            limit = budget.parse_size(memory) if memory is not None else None
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("--max-memory", "--memory")) from None
+        if chunk <= 0 or chunk % 4:
+            raise UsageError(f"--chunk must be a positive multiple of 4, got {chunk}")
+        dev = torch.device(device.value if device is not Device.auto else ("cuda" if torch.cuda.is_available() else "cpu"))
+        torch_dtype = resolve_dtype(dtype, dev.type)
+        if limit is None and (dev.type == "cpu" or torch.cuda.is_available()):
+            limit = budget.available_bytes(dev)
+        cfg, prompt_len = model_config(weights)
+        out_size = (height, width)
+        in_size = (round(height / scale), round(width / scale))
+        if frames is not None and frames < 1:
+            raise UsageError("--frames must be >= 1")
+        candidates = planner.settings(cfg, in_size, out_size, chunk, torch_dtype, dev, prompt_len=prompt_len, frames=frames)
+        rows = planner.table(candidates, limit)
+        if json_out:
+            sys.stdout.write(json.dumps({"device": dev.type, "dtype": str(torch_dtype).removeprefix("torch."), "output": [width, height],
+                                         "input": list(in_size[::-1]), "memory_bytes": limit, "settings": rows}) + "\n")  # fmt: skip
+            return
+        from rich.table import Table
+
+        where = "GPU memory" if dev.type == "cuda" else "RAM"
+        limit_text = f"{limit / budget.GIB:.1f} GiB" if limit is not None else "no limit given"
+        table = Table(title=f"{in_size[1]}x{in_size[0]} -> {width}x{height}, {dev.type}, {str(torch_dtype).removeprefix('torch.')}: {where} {limit_text}")
+        for column in ("settings (fastest first)", "predicted peak GiB", "fits"):
+            table.add_column(column)
+        for row in rows:
+            fits = "-" if row["fits"] is None else ("yes" if row["fits"] else "no")
+            table.add_row(row["settings"], f"{row['peak_gib']:.1f}", fits)
+        print_table(table)
+        chosen = [row["settings"] for row in rows if row["chosen"]]
+        if limit is not None:
+            print(f"restore picks: {chosen[0]}" if chosen else f"nothing fits in {limit_text}: lower --scale or the resolution")
 
     run_guarded(debug, body)
 

@@ -51,10 +51,11 @@ def test_the_chunk_is_lowered_only_when_no_group_fits():
 
 
 def test_fit_to_memory_sets_the_group_and_says_so():
-    model = SimpleNamespace(cfg=CFG, device=GPU, dtype=torch.bfloat16)
+    model = SimpleNamespace(cfg=CFG, device=GPU, dtype=torch.bfloat16, streams_weights=False, prompt_len=16)
     info = SimpleNamespace(height=540, width=960, frame_count=None)
     notes: list[str] = []
-    settings = RestoreSettings(scale=4, clip_len=24, max_memory=(need(24, 1) + need(24, 2)) // 2)
+    peak = {g: budget.estimate(CFG, *SIZES, 24, torch.bfloat16, reae_group=g, device=GPU, prompt_len=16).peak(GPU) for g in (1, 2)}
+    settings = RestoreSettings(scale=4, clip_len=24, max_memory=(peak[1] + peak[2]) // 2)  # --max-memory: the whole run
     fitted = fit_to_memory(model, settings, info, notes)
     assert (fitted.clip_len, fitted.reae_group) == (24, 1)
     assert notes == ["decoding 1 latent per ReAE pass (--reae-group 1; same output) to fit in memory"]

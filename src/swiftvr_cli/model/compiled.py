@@ -56,7 +56,7 @@ def compile_model(model: SwiftVR, mode: str = "default") -> int:
 
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
     count = 0
-    if model.transformer is not None:
+    if model.transformer is not None and not model.streams_weights:  # streamed blocks change weights per call
         for block in model.transformer.blocks:
             block.compile(mode=mode)
             count += 1

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from .attention import WindowPlan, window_plan, windowed_attention
 from .config import DiTConfig
+from .offload import BlockStream
 from .rope import apply_rope, rope_cos_sin
 
 RESTORE_TIMESTEP = 1000.0  # the single step: z_hq = z_lq - v(z_lq, t=1000)
@@ -170,6 +171,11 @@ class SwiftVRTransformer(nn.Module):
         self.blocks = nn.ModuleList([DiTBlock(cfg, i) for i in range(cfg.num_layers)])
         self.proj_out = nn.Linear(dim, cfg.out_channels * math.prod(cfg.patch_size))
         self.scale_shift_table = nn.Parameter(torch.randn(1, 2, dim) / dim**0.5)
+        self.block_stream: BlockStream | None = None  # set by `--offload`: blocks stay off the device
+
+    def resident_blocks(self):
+        """The blocks in order, with their weights in place (streamed one ahead with offload)."""
+        return iter(self.blocks) if self.block_stream is None else self.block_stream.run(self.blocks)
 
     def encode_prompt(self, prompt_emb: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Cross-attention K/V of every block for the fixed prompt [S, text_dim].
@@ -178,7 +184,7 @@ class SwiftVRTransformer(nn.Module):
         """
         dtype = self.patch_embedding.weight.dtype
         context = self.condition_embedder.text_embedder(prompt_emb.to(dtype)[None])  # [1, S, D]
-        return [block.attn2.key_value(context) for block in self.blocks]
+        return [block.attn2.key_value(context) for block in self.resident_blocks()]
 
     def time_conditioning(self, batch: int, device) -> tuple[torch.Tensor, torch.Tensor]:
         """(temb [B, D], block modulation [B, 6, D]) for t = 1000, in float32."""
@@ -202,7 +208,7 @@ class SwiftVRTransformer(nn.Module):
 
         # 2. transformer blocks (windows shifted on odd layers)
         plans = {odd: window_plan(grid, cfg.window, odd, x.device) for odd in (False, True)}
-        for block, kv in zip(self.blocks, context_kv):
+        for block, kv in zip(self.resident_blocks(), context_kv):
             x = block(x, modulation, kv, rope, plans[block.odd_layer])
 
         # 3. output head with the global (shift, scale) table + temb

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import torch
 from safetensors import safe_open
@@ -16,6 +17,7 @@ from safetensors.torch import save_file
 
 from ..hashing import file_sha256
 from .config import DiTConfig, ReAEConfig, SwiftVRConfig
+from .offload import BLOCK_PREFIX, BlockFiles, BlockStream
 from .swiftvr import MAX_STRENGTH, SwiftVR
 from .weights_check import ConfigError, check_dit_config, check_shapes, check_tensors, config_digest, config_from_json
 
@@ -39,11 +41,20 @@ def _open(path: Path):
         raise WeightsError(f"cannot read weights file {path}: {exc}") from None
 
 
-def read_tensors(path: Path, prefix: str = "", device="cpu", dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
-    """All tensors of one safetensors file, optionally cast, keys prefixed."""
+def read_tensors(
+    path: Path, prefix: str = "", device="cpu", dtype: torch.dtype | None = None, skip: Callable[[str], bool] | None = None
+) -> dict[str, torch.Tensor]:
+    """All tensors of one safetensors file (but those whose prefixed key `skip` names), optionally cast, keys prefixed.
+
+    The file is memory-mapped: a tensor already in `dtype` on the CPU is the mapping
+    itself (no copy; pages are read when first used), a cast or a move copies one
+    tensor at a time, so loading never holds the weights twice.
+    """
     out = {}
     with _open(path) as f:
         for key in f.keys():
+            if skip is not None and skip(prefix + key):
+                continue
             try:
                 t = f.get_tensor(key)
             except Exception as exc:
@@ -97,27 +108,61 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
     )
 
 
-def assign_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], sources: dict[str, str], ignore=()) -> None:
-    """Strict load with messages that name the tensor and the file it came from."""
+def assign_weights(
+    model: torch.nn.Module, tensors: dict[str, torch.Tensor], sources: dict[str, str], ignore=(), deferred: dict[str, tuple[int, ...]] | None = None
+) -> None:
+    """Strict load with messages that name the tensor and the file it came from.
+
+    `deferred`: shapes of tensors checked now but loaded later (streamed DiT blocks);
+    the module keeps them on the meta device.
+    """
     expected = model.state_dict()
     try:
         check_tensors(expected, tensors, sources)
     except ConfigError as exc:
         raise WeightsError(str(exc)) from None
+    deferred = deferred or {}
+    found = {**{k: tuple(v.shape) for k, v in tensors.items()}, **deferred}
     for key in expected:
-        if key not in tensors:
+        if key not in found:
             raise WeightsError(f"missing tensor '{key}' (expected in {sources.get(key.split('.')[0], 'the weights')})")
-    for key, tensor in tensors.items():
+    for key, shape in found.items():
         if key not in expected:
             if any(part in key for part in ignore):
                 continue
             raise WeightsError(f"unexpected tensor '{key}' in {sources.get(key.split('.')[0], 'the weights')}")
-        if tuple(tensor.shape) != tuple(expected[key].shape):
+        if shape != tuple(expected[key].shape):
             raise WeightsError(
                 f"tensor '{key}' in {sources.get(key.split('.')[0], 'the weights')} has shape "
-                f"{list(tensor.shape)}, the config expects {list(expected[key].shape)}"
+                f"{list(shape)}, the config expects {list(expected[key].shape)}"
             )
-    model.load_state_dict({k: v for k, v in tensors.items() if k in expected}, strict=True, assign=True)
+    loaded = {k: v for k, v in tensors.items() if k in expected}
+    model.load_state_dict(loaded, strict=not deferred, assign=True)
+
+
+STREAMED = "transformer." + BLOCK_PREFIX  # the DiT blocks: what `--offload` leaves in the file
+
+
+def _is_streamed(key: str) -> bool:
+    return key.startswith(STREAMED)
+
+
+def stream_blocks(model: SwiftVR, key_files: dict[str, tuple[Path, str]], device, dtype: torch.dtype) -> None:
+    """Leave the DiT blocks in their files and stream them one ahead of use (`--offload`)."""
+    files = BlockFiles.from_keys({k: v for k, v in key_files.items() if _is_streamed(k)}, "transformer.")
+    model.transformer.block_stream = BlockStream(files, device, dtype)
+
+
+def _header_shapes(
+    paths: dict[Path, str], keep: Callable[[str], bool]
+) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[Path, str]]]:
+    """Shapes and places (file, key in it) of the tensors `keep` names, from the headers only ({file: key prefix})."""
+    shapes, files = {}, {}
+    for path, prefix in paths.items():
+        for key, shape in tensor_shapes(path).items():
+            if keep(prefix + key):
+                shapes[prefix + key], files[prefix + key] = shape, (path, key)
+    return shapes, files
 
 
 def _finish(model: SwiftVR, prompt: torch.Tensor, device, dtype) -> SwiftVR:
@@ -128,11 +173,8 @@ def _finish(model: SwiftVR, prompt: torch.Tensor, device, dtype) -> SwiftVR:
     return model.use_channels_last()
 
 
-def load_official(folder: str | Path, device="cpu", dtype: torch.dtype = torch.float32) -> SwiftVR:
-    """Load an official SwiftVR release folder exactly as published."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise WeightsError(f"weights folder not found: {root}")
+def _official_config(root: Path) -> SwiftVRConfig:
+    """The DiT config from `transformer/config.json`, the ReAE widths from the tensor shapes."""
     config_path = root / OFFICIAL_DIT_DIR / "config.json"
     try:
         dit_cfg = check_dit_config(DiTConfig.from_json_dict(json.loads(config_path.read_text())))
@@ -140,35 +182,55 @@ def load_official(folder: str | Path, device="cpu", dtype: torch.dtype = torch.f
         raise WeightsError(f"missing {config_path}") from None
     except (ValueError, TypeError, AttributeError) as exc:
         raise WeightsError(f"bad config {config_path}: {exc}") from None
+    return SwiftVRConfig(dit=dit_cfg, reae=reae_config_from_shapes(tensor_shapes(root / OFFICIAL_REAE)))
+
+
+def load_official(folder: str | Path, device="cpu", dtype: torch.dtype = torch.float32, offload: bool = False) -> SwiftVR:
+    """Load an official SwiftVR release folder exactly as published (shard by shard, memory-mapped).
+
+    offload: the DiT blocks stay in their files and are streamed during inference.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise WeightsError(f"weights folder not found: {root}")
+    cfg = _official_config(root)
     reae_path = root / OFFICIAL_REAE
-    reae_cfg = reae_config_from_shapes(tensor_shapes(reae_path))
     prompt_path = root / OFFICIAL_PROMPT
     prompts = read_tensors(prompt_path)
     if "prompt_emb" not in prompts:
         raise WeightsError(f"{prompt_path} has no tensor 'prompt_emb'")
     prompt = prompts["prompt_emb"]
     prompt = prompt[0] if prompt.dim() == 3 else prompt  # [1, S, text_dim] -> [S, text_dim]
-
-    cfg = SwiftVRConfig(dit=dit_cfg, reae=reae_cfg)
     with torch.device("meta"):
         model = SwiftVR(cfg)
     tensors = read_tensors(reae_path, "reae.", device, dtype)
     sources = {"reae": str(reae_path), "transformer": str(root / OFFICIAL_DIT_DIR)}
-    for shard in dit_weight_files(root / OFFICIAL_DIT_DIR):
-        tensors.update(read_tensors(shard, "transformer.", device, dtype))
-    assign_weights(model, tensors, sources, ignore=IGNORED_DIT_KEYS)
+    shards = dit_weight_files(root / OFFICIAL_DIT_DIR)
+    skip = _is_streamed if offload else None
+    for shard in shards:
+        tensors.update(read_tensors(shard, "transformer.", device, dtype, skip))
+    deferred, files = _header_shapes({shard: "transformer." for shard in shards}, _is_streamed) if offload else ({}, {})
+    assign_weights(model, tensors, sources, ignore=IGNORED_DIT_KEYS, deferred=deferred)
+    if offload:
+        stream_blocks(model, files, device, dtype)
     return _finish(model, prompt, device, dtype)
 
 
-def load_embedded(json_path: str | Path, device="cpu", dtype: torch.dtype = torch.float32, verify: bool = True) -> SwiftVR:
-    """Load our own weights: `NAME.json` (config + sha256) beside `NAME.safetensors`."""
-    json_path = Path(json_path)
+def _weights_meta(json_path: Path) -> dict:
     try:
-        meta = json.loads(json_path.read_text())
+        return json.loads(json_path.read_text())
     except FileNotFoundError:
         raise WeightsError(f"missing weights config: {json_path}") from None
     except ValueError as exc:
         raise WeightsError(f"bad weights config {json_path}: {exc}") from None
+
+
+def load_embedded(
+    json_path: str | Path, device="cpu", dtype: torch.dtype = torch.float32, verify: bool = True, offload: bool = False
+) -> SwiftVR:
+    """Load our own weights: `NAME.json` (config + sha256) beside `NAME.safetensors`."""
+    json_path = Path(json_path)
+    meta = _weights_meta(json_path)
     weights_path = json_path.with_suffix(".safetensors")
     if not weights_path.exists():
         raise WeightsError(f"missing weights file: {weights_path}")
@@ -178,16 +240,20 @@ def load_embedded(json_path: str | Path, device="cpu", dtype: torch.dtype = torc
         raise WeightsError(f"bad weights config {json_path}: {exc}") from None
     if verify and meta.get("sha256") and file_sha256(weights_path) != meta["sha256"]:
         raise WeightsError(f"{weights_path} does not match the sha256 in {json_path.name} (corrupt or replaced)")
+    offload = offload and cfg.use_dit
     try:
         with torch.device("meta"):
             model = SwiftVR(cfg)
         check_shapes(model.state_dict(), tensor_shapes(weights_path), str(weights_path))
     except (ConfigError, ValueError, TypeError, RuntimeError, ZeroDivisionError, IndexError) as exc:
         raise WeightsError(f"bad weights config {json_path}: {exc}") from None
-    tensors = read_tensors(weights_path, "", device, dtype)
+    tensors = read_tensors(weights_path, "", device, dtype, _is_streamed if offload else None)
     prompt = tensors.pop("prompt_emb", torch.zeros(1, cfg.dit.text_dim))
-    assign_weights(model, tensors, {"reae": str(weights_path), "transformer": str(weights_path)})
+    deferred, files = _header_shapes({weights_path: ""}, _is_streamed) if offload else ({}, {})
+    assign_weights(model, tensors, {"reae": str(weights_path), "transformer": str(weights_path)}, deferred=deferred)
     model.default_strength = _default_strength(meta, json_path)
+    if offload:
+        stream_blocks(model, files, device, dtype)
     return _finish(model, prompt, device, dtype)
 
 
@@ -226,21 +292,43 @@ def random_model(cfg: SwiftVRConfig, device="cpu", dtype: torch.dtype = torch.fl
     return model.to(dtype).eval().requires_grad_(False).use_channels_last()
 
 
-def load_model(weights: str | Path | None, device="cpu", dtype: torch.dtype = torch.float32) -> SwiftVR:
+def load_model(weights: str | Path | None, device="cpu", dtype: torch.dtype = torch.float32, offload: bool = False) -> SwiftVR:
     """`--weights` resolution: an official folder, one of our json files, or the embedded default."""
     if weights is None:
-        return load_embedded(default_weights_path(), device, dtype)
+        return load_embedded(default_weights_path(), device, dtype, offload=offload)
     path = Path(weights)
+    if is_official_folder(path):
+        return load_official(path, device, dtype, offload)
+    return load_embedded(embedded_json(path), device, dtype, offload=offload)
+
+
+def model_config(weights: str | Path | None) -> tuple[SwiftVRConfig, int]:
+    """(config, prompt length) of `--weights` from its headers and json only: no tensor is read."""
+    if weights is not None and is_official_folder(Path(weights)):
+        prompt = tensor_shapes(Path(weights) / OFFICIAL_PROMPT).get("prompt_emb", (1, 1))
+        return _official_config(Path(weights)), prompt[-2] if len(prompt) > 1 else 1
+    json_path = default_weights_path() if weights is None else embedded_json(Path(weights))
+    meta = _weights_meta(json_path)
+    try:
+        cfg = config_from_json(meta)
+    except ConfigError as exc:
+        raise WeightsError(f"bad weights config {json_path}: {exc}") from None
+    prompt = tensor_shapes(json_path.with_suffix(".safetensors")).get("prompt_emb", (1, 1))
+    return cfg, prompt[-2] if len(prompt) > 1 else 1
+
+
+def is_official_folder(path: Path) -> bool:
+    return path.is_dir() and ((path / OFFICIAL_DIT_DIR).is_dir() or (path / OFFICIAL_REAE).exists())
+
+
+def embedded_json(path: Path) -> Path:
+    """The json of our own weights named by `--weights` (a folder holding one, the json or the safetensors)."""
     if path.is_dir():
-        if (path / OFFICIAL_DIT_DIR).is_dir() or (path / OFFICIAL_REAE).exists():
-            return load_official(path, device, dtype)
         jsons = sorted(path.glob("*.json"))
         if len(jsons) == 1:
-            return load_embedded(jsons[0], device, dtype)
+            return jsons[0]
         raise WeightsError(f"{path} is neither an official SwiftVR folder nor holds one weights json")
-    if path.suffix == ".safetensors":
-        path = path.with_suffix(".json")
-    return load_embedded(path, device, dtype)
+    return path.with_suffix(".json") if path.suffix == ".safetensors" else path
 
 
 def default_weights_path() -> Path:

@@ -125,6 +125,15 @@ class SwiftVR(nn.Module):
     def device(self) -> torch.device:
         return next(self.reae.parameters()).device
 
+    @property
+    def streams_weights(self) -> bool:
+        """Whether the DiT blocks stream from their files (`--offload`) instead of staying resident."""
+        return self.transformer is not None and self.transformer.block_stream is not None
+
+    @property
+    def prompt_len(self) -> int:
+        return self.prompt_emb.shape[0]
+
     def context_kv(self):
         """Cross-attention K/V of the fixed prompt, computed once (per device/dtype)."""
         probe = self.transformer.patch_embedding.weight

@@ -1,11 +1,13 @@
-"""How much memory a restore will need, checked before any frame is restored.
+"""How much memory a restore will need, checked before any frame is restored (and by `swiftvr plan`).
 
 An 8000x8000 input at x4 needs hundreds of GiB; without this check the
 process would decode, start the model and then be killed by the kernel's
 OOM killer (no message, nothing saved). The estimate counts the chunk
 buffers of the pipeline (decoded frames, RGB chunks, restored chunks in the
-queues) and the model's largest activations for one chunk; it is meant to
-be a slight over-estimate, not an exact figure.
+queues), the model's largest activations for one chunk, the weights that stay
+resident (all of them, or with `--offload` all but the streamed DiT blocks) and the
+runtime itself; it is meant to be a slight over-estimate, not an exact figure. How it
+compares with measured peaks is in benchmarks/README.md ("Memory planner").
 """
 
 from __future__ import annotations
@@ -14,15 +16,21 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
 from ..model.config import SwiftVRConfig
-from ..model.swiftvr import DECODER_DELAY
+from ..model.offload import RESIDENT_BLOCKS
+from ..model.swiftvr import DECODER_DELAY, SwiftVR
 
 GIB = 1 << 30
 MIN_CHUNK = 4
-FIXED_OVERHEAD = 256 << 20  # codec contexts, allocator slack
+FIXED_OVERHEAD = 128 << 20  # codec contexts, allocator slack
+OFFICIAL_PROMPT_LEN = 512  # tokens of the release's empty-prompt embedding
+# What the process holds before any weight: Python, torch, PyAV (CPU RSS measured on the
+# 2-core development machine, torch 2.13.0+cpu); on CUDA the context outside the allocator.
+RUNTIME = {"cpu": 330 << 20, "cuda": 512 << 20}
 _UNITS = {"": GIB, "k": 1 << 10, "m": 1 << 20, "g": GIB, "t": 1 << 40}
 
 
@@ -35,10 +43,44 @@ class Estimate:
     host: int  # pipeline buffers in RAM (decoded frames, chunks in the queues)
     model: int  # activations and chunk tensors where the model runs
     chunk_frames: int  # frames the model sees at once (the FIRST chunk, or the whole short video)
+    weights: int = 0  # resident weights and the prompt's cached K/V where the model runs
+    runtime: int = 0  # the process (or CUDA context) before any weight
 
     def on(self, device: torch.device) -> int:
-        """Bytes that must fit in ``device``'s free memory (RAM holds both parts on CPU)."""
+        """Bytes a run adds once the model is loaded (RAM holds both parts on CPU)."""
         return self.model if device.type == "cuda" else self.host + self.model
+
+    def peak(self, device: torch.device) -> int:
+        """The whole run's peak where the model runs: runtime, weights, buffers, activations."""
+        return self.runtime + self.weights + self.on(device)
+
+
+@lru_cache(maxsize=16)
+def _parameter_counts(cfg: SwiftVRConfig) -> tuple[int, int]:
+    """(all parameters, one DiT block's), counted on the meta device (nothing allocated)."""
+    with torch.device("meta"):
+        model = SwiftVR(cfg)
+    block = sum(p.numel() for p in model.transformer.blocks[0].parameters()) if cfg.use_dit and cfg.dit.num_layers else 0
+    return sum(p.numel() for p in model.parameters()), block
+
+
+def weight_bytes(cfg: SwiftVRConfig, dtype: torch.dtype, offload: bool = False, prompt_len: int = OFFICIAL_PROMPT_LEN) -> int:
+    """Weights resident where the model runs, plus the prompt and its per-block K/V cache.
+
+    With ``offload`` the DiT blocks stream: RESIDENT_BLOCKS of them are resident at a time.
+    """
+    b = _element_size(dtype)
+    total, block = _parameter_counts(cfg)
+    if offload and cfg.use_dit:
+        total -= max(0, cfg.dit.num_layers - RESIDENT_BLOCKS) * block
+    prompt = 0
+    if cfg.use_dit:
+        prompt = prompt_len * cfg.dit.text_dim + 2 * cfg.dit.num_layers * prompt_len * cfg.dit.dim
+    return (total + prompt) * b
+
+
+def _element_size(dtype: torch.dtype) -> int:
+    return torch.finfo(dtype).bits // 8 if dtype.is_floating_point else 4
 
 
 @dataclass(frozen=True)
@@ -109,11 +151,15 @@ def estimate(
     queue_size: int = 2,
     overlap: int = 0,
     reae_group: int = 0,
+    offload: bool = False,
+    device: torch.device = torch.device("cpu"),
+    prompt_len: int = OFFICIAL_PROMPT_LEN,
 ) -> Estimate:
     """Peak bytes for restoring (H, W) ``in_size`` to ``out_size`` in chunks of ``clip_len``.
 
     ``reae_group`` latents per ReAE pass (0: the whole chunk) bound the frames whose
-    encoder and decoder activations are alive at once.
+    encoder and decoder activations are alive at once; ``offload`` streams the DiT blocks.
+    A pure function of its arguments (no file, no device is touched).
     """
     h, w = in_size
     big_h, big_w = out_size
@@ -121,14 +167,16 @@ def estimate(
     if frames is not None:
         t = min(t, frames + (1 - frames) % 4 + DECODER_DELAY)  # a short video is one LAST chunk
     te = min(t, 4 * reae_group) if reae_group else t  # frames in one ReAE pass
-    b = torch.finfo(dtype).bits // 8 if dtype.is_floating_point else 4
+    b = _element_size(dtype)
     ph, pw = _round_up(big_h, cfg.pad_multiple), _round_up(big_w, cfg.pad_multiple)
     r = cfg.reae
     n2 = r.decoder_widths[2]
     half = ph * pw // 4  # the encoder's first and the decoder's last stage run at half resolution
     quarter = ph * pw // 16
-    # pipeline: decoded frames (<= 6 bytes/pixel), RGB chunks in, restored chunks out (float32)
-    pipeline = (clip_len + 8) * h * w * 6 + (queue_size + 1) * t * 3 * (h * w + big_h * big_w) * 4 + FIXED_OVERHEAD
+    # pipeline: decoded frames (<= 6 bytes/pixel), RGB chunks in, restored chunks out (float32);
+    # a short video has fewer chunks than the queues could hold
+    in_flight = queue_size + 1 if frames is None else max(1, min(queue_size + 1, math.ceil(frames / clip_len)))
+    pipeline = (clip_len + 8) * h * w * 6 + in_flight * t * 3 * (h * w + big_h * big_w) * 4 + FIXED_OVERHEAD
     # model: prepared + LQ frames and the decoded chunk (float32 for our residual models, which
     # add the decoder's correction to the input), encoder stem, decoder's last two stages
     fb = 4 if r.residual or r.detail_width else b
@@ -145,11 +193,21 @@ def estimate(
     if cfg.use_dit:
         tokens = (t // 4 + overlap) * (ph // 32) * (pw // 32)
         dit = tokens * (4 * cfg.dit.dim + cfg.dit.ffn_dim) * b
-    return Estimate(int(pipeline), int(frames_in + encoder + decoder + dit), t)
+    weights = weight_bytes(cfg, dtype, offload, prompt_len)
+    runtime = RUNTIME.get(torch.device(device).type, RUNTIME["cpu"])
+    return Estimate(int(pipeline), int(frames_in + encoder + decoder + dit), t, weights, runtime)
 
 
 def describe_sizes(in_size: tuple[int, int], out_size: tuple[int, int]) -> str:
     return f"{in_size[1]}x{in_size[0]} -> {out_size[1]}x{out_size[0]}"
+
+
+def halved_chunks(clip_len: int) -> list[int]:
+    """The chunks `--auto` may use: the asked one, then halving (multiples of 4) down to MIN_CHUNK."""
+    chunks = [clip_len]
+    while chunks[-1] > MIN_CHUNK:
+        chunks.append(max(MIN_CHUNK, chunks[-1] // 2 // 4 * 4))
+    return chunks
 
 
 def reae_groups(latents: int, requested: int = 0) -> list[int]:
@@ -175,9 +233,13 @@ def check(
     auto: bool = False,
     user_limit: bool = False,
     reae_group: int = 0,
+    offload: bool = False,
+    prompt_len: int = OFFICIAL_PROMPT_LEN,
 ) -> Fit:
     """Raise MemoryBudgetError unless the run fits in ``limit`` bytes; returns the chunk and ReAE group to use.
 
+    A user's limit (``--max-memory``) bounds the whole run (``Estimate.peak``); the free
+    memory measured after loading bounds what the run adds to the loaded model.
     Smaller ReAE groups are tried first (the same output); then, with ``auto``, the
     chunk is halved (down to 4), each with the largest group that fits.
     """
@@ -185,11 +247,13 @@ def check(
         return Fit(clip_len, reae_group)
 
     def need(chunk: int, group: int) -> int:
-        return estimate(cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap, reae_group=group).on(device)
+        found = estimate(
+            cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap, reae_group=group,
+            offload=offload, device=device, prompt_len=prompt_len,
+        )  # fmt: skip
+        return found.peak(device) if user_limit else found.on(device)
 
-    chunks = [clip_len]
-    while auto and chunks[-1] > MIN_CHUNK:
-        chunks.append(max(MIN_CHUNK, chunks[-1] // 2 // 4 * 4))
+    chunks = halved_chunks(clip_len) if auto else [clip_len]
     for chunk in chunks:
         latents = estimate(cfg, in_size, out_size, chunk, dtype, frames).chunk_frames // 4
         for group in reae_groups(latents, reae_group):
@@ -222,10 +286,12 @@ def fit_chunk(
     max_memory: int | None,
     auto: bool,
     reae_group: int = 0,
+    offload: bool = False,
+    prompt_len: int = OFFICIAL_PROMPT_LEN,
 ) -> Fit:
     """The chunk and ReAE group to run with (as asked unless memory needs less); raises MemoryBudgetError."""
     limit = max_memory if max_memory is not None else available_bytes(device)
     return check(
-        cfg, in_size, out_size, clip_len, dtype, limit, device=device, frames=frames,
-        overlap=overlap, auto=auto, user_limit=max_memory is not None, reae_group=reae_group,
+        cfg, in_size, out_size, clip_len, dtype, limit, device=device, frames=frames, overlap=overlap, auto=auto,
+        user_limit=max_memory is not None, reae_group=reae_group, offload=offload, prompt_len=prompt_len,
     )  # fmt: skip

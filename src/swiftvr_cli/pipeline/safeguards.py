@@ -56,7 +56,7 @@ def fit_to_memory(model: SwiftVR, settings: RestoreSettings, info: VideoInfo, no
     fit = budget.fit_chunk(
         model.cfg, model.device, model.dtype, size, output_size(*size, settings.scale), settings.clip_len,
         frames=info.frame_count, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
-        reae_group=requested_group,
+        reae_group=requested_group, offload=model.streams_weights, prompt_len=model.prompt_len,
     )  # fmt: skip
     if fit.clip_len != settings.clip_len:
         notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.clip_len}")
