@@ -48,3 +48,20 @@ def test_ship_writes_the_slim_model_and_its_strength(tmp_path, one_torch_thread)
     shipped = load_embedded(target)
     assert shipped.default_strength == 0.75 and not shipped.cfg.has_latent_path
     assert target.with_suffix(".safetensors").stat().st_size < SHIPPED.with_suffix(".safetensors").stat().st_size / 3
+
+
+def test_ship_from_a_runs_last_checkpoint(tmp_path, one_torch_thread):
+    run = tmp_path / "run"
+    run.mkdir()
+    # a checkpoint as the trainer writes it: model.* tensors beside a json of scalars
+    from safetensors.torch import save_file
+
+    model = load_embedded(SHIPPED)
+    save_file({f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}, str(run / "checkpoint.safetensors"))
+    (run / "checkpoint.json").write_text(json.dumps({"step": 123, "config": {"preset": "tiny"}}))
+    target = tmp_path / "m.json"
+    ship(run, target, best="checkpoint")
+    meta = json.loads(target.read_text())
+    assert meta["training"]["steps"] == 123 and meta["config"]["reae"]["latent_channels"] == 0
+    clip = torch.rand(5, 3, 16, 24, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(restore_tensor(load_embedded(target), clip, 4, clip_len=4), restore_tensor(model, clip, 4, clip_len=4), atol=1e-6, rtol=0)

@@ -41,11 +41,28 @@ def drop_silent_latent_path(model: SwiftVR) -> SwiftVR:
     return slim
 
 
+def from_checkpoint(run_dir: Path) -> tuple[SwiftVR, dict]:
+    """The model of a run's last checkpoint (not only its best validation step), with the
+    run's training record."""
+    from ..model.presets import preset
+    from .trainer import model_tensors
+
+    meta = json.loads((run_dir / "checkpoint.json").read_text())
+    model = random_model(preset(meta["config"]["preset"]))
+    model.load_state_dict(model_tensors(run_dir / "checkpoint.safetensors"))
+    return model.eval(), {"training": {"steps": meta["step"], "config": meta["config"]}}
+
+
 def ship(run_dir: str | Path, target: str | Path, strength: float | None = None, best: str = "best.json") -> Path:
-    source = Path(run_dir) / best
-    meta = json.loads(source.read_text())
-    model = drop_silent_latent_path(load_embedded(source))
-    extra = {key: value for key, value in meta.items() if key not in ("config", "sha256")}
+    """``best``: the run's exported json (best.json), or "checkpoint" for its last state."""
+    if best == "checkpoint":
+        model, meta = from_checkpoint(Path(run_dir))
+    else:
+        source = Path(run_dir) / best
+        meta = json.loads(source.read_text())
+        model = load_embedded(source)
+    model = drop_silent_latent_path(model)
+    extra = {key: value for key, value in meta.items() if key not in ("config", "sha256", "config_sha256")}
     if strength is not None:
         extra["inference"] = {**extra.get("inference", {}), "strength": strength}
     return save_embedded(model, target, extra)
@@ -56,7 +73,7 @@ def main() -> None:
     parser.add_argument("run_dir")
     parser.add_argument("target", help="weights json to write, e.g. weights/swiftvr-tiny.json")
     parser.add_argument("--strength", type=float, default=None, help="the validated default --strength to store")
-    parser.add_argument("--best", default="best.json", help="which exported model of the run (default best.json)")
+    parser.add_argument("--best", default="best.json", help="which model of the run: an exported json (default best.json) or 'checkpoint' (its last state)")
     args = parser.parse_args()
     print(ship(args.run_dir, args.target, args.strength, args.best))
 
