@@ -47,3 +47,22 @@ def count_packets(path: str, stream_index: int) -> int | None:
     except (av.FFmpegError, OSError, IndexError):
         return None
 
+
+
+def header_size(path: str, stream_index: int | None = None) -> tuple[int, int, int | None] | None:
+    """(width, height, frame count or None) of a video stream from the headers alone.
+
+    Lets `restore` choose --offload before the weights load; None when the file cannot
+    be opened or the header has no size (the decoder then reports what is wrong).
+    """
+    try:
+        with av.open(path) as container:
+            videos = [s for s in container.streams.video if stream_index in (None, s.index)]
+            if not videos:
+                return None
+            stream = videos[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            frames = stream.frames if stream.frames and stream.frames > 0 else None
+    except (av.FFmpegError, OSError, ValueError, IndexError):
+        return None
+    return (width, height, frames) if width > 0 and height > 0 else None
