@@ -12,9 +12,7 @@ from ..batch.discover import DEFAULT_GLOB  # light (no torch); the help shows it
 from ..failures import ExitCode, UsageError
 from . import app
 from .common import (
-    PERF, AutoOption, BatchMaskOption, ChunkOption, CodecOption, CompileOption, CrfOption, DebugOption, Device, DeviceOption, DType,
-    DTypeOption, HwaccelOption, MaxMemoryOption, ModelChoice, OverlapOption, PixFmtOption, PresetOption, ReAEGroupOption, ScaleOption,
-    SkipCorruptOption, StrengthOption, TaskName, TaskOption, WeightsOption, err, examples, print_stdout, resolve_device, set_threads,
+    PERF, BatchMaskOption, DebugOption, Device, ModelChoice, err, examples, option_group, print_stdout, resolve_device, set_threads,
 )  # fmt: skip
 from .guard import guarded
 
@@ -35,6 +33,7 @@ RAY = "Ray (--engine ray)"
     "swiftvr batch noisy/ clean/ --task denoise --max-memory 8G --auto",
 ))  # fmt: skip
 @guarded
+@option_group("choice", ModelChoice, mask=BatchMaskOption)
 def batch(
     in_dir: Annotated[str, typer.Argument(help="Folder of input videos.")],
     out_dir: Annotated[str, typer.Argument(help="Output folder; mirrors IN_DIR's structure and holds .swiftvr/manifest.jsonl.")],
@@ -51,26 +50,8 @@ def batch(
     workers: Annotated[Optional[int], typer.Option(help="At most this many Ray workers.", rich_help_panel=RAY)] = None,
     segment_seconds: Annotated[Optional[float], typer.Option(help="Split videos longer than this into segments restored in parallel (default: split above 10 min into 5 min; 0: never).", rich_help_panel=RAY)] = None,
     warmup_frames: Annotated[int, typer.Option(help="Frames each segment restores before its start and drops (rounded up to whole chunks).", rich_help_panel=RAY)] = 32,
-    task: TaskOption = TaskName.sr,
-    mask: BatchMaskOption = None,
-    scale: ScaleOption = None,
-    strength: StrengthOption = None,
-    weights: WeightsOption = None,
-    chunk: ChunkOption = 24,
-    reae_group: ReAEGroupOption = 0,
-    overlap: OverlapOption = 0,
-    device: DeviceOption = Device.auto,
-    dtype: DTypeOption = DType.auto,
-    codec: CodecOption = "libx264",
-    crf: CrfOption = 18,
-    preset: PresetOption = "medium",
-    pix_fmt: PixFmtOption = None,
+    choice: ModelChoice = ModelChoice(),  # --task, --mask, --scale, --chunk, --codec... (restore's options, defined once)
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for the model (default: all cores; 1 per Ray CPU worker).", rich_help_panel=PERF)] = None,
-    compile_model: CompileOption = False,
-    skip_corrupt: SkipCorruptOption = False,
-    max_memory: MaxMemoryOption = None,
-    hwaccel: HwaccelOption = None,
-    auto: AutoOption = False,
     json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures on stderr (no progress, no table).")] = False,
     debug: DebugOption = False,
@@ -80,16 +61,15 @@ def batch(
     from ..batch.ray_engine import RayOptions
     from ..batch.summary import summary_json
 
-    choice = ModelChoice.of(locals())
     out_scale = choice.check()
-    check_batch_options(engine, mask, warmup_frames, workers, segment_seconds, address)
+    check_batch_options(engine, choice.mask, warmup_frames, workers, segment_seconds, address)
     patterns, shard_spec = parse_selection(glob, shard)
     set_threads(threads, apply=engine is Engine.local)
-    check_engine(engine, device)
+    check_engine(engine, choice.device)
     request = BatchRequest(
         in_dir=in_dir, out_dir=out_dir, patterns=patterns, recursive=recursive, follow_links=follow_links, suffix=suffix, ext=ext,
         shard=shard_spec, retry_failed=retry_failed, engine=engine.value, settings=choice.settings(out_scale, overwrite=True),
-        spec=worker_spec(choice, out_scale, device, dtype, threads, compile_model),
+        spec=worker_spec(choice, out_scale, threads),
         ray=RayOptions(address=address, num_gpus_per_worker=num_gpus_per_worker, workers=workers,
                        segment_seconds=segment_seconds, warmup_frames=warmup_frames),
     )  # fmt: skip
@@ -142,12 +122,12 @@ def check_engine(engine: Engine, device: Device) -> None:
         resolve_device(device)  # fail now if CUDA was asked for and is missing
 
 
-def worker_spec(choice: ModelChoice, out_scale: float, device: Device, dtype: DType, threads: int | None, compile_model: bool):
+def worker_spec(choice: ModelChoice, out_scale: float, threads: int | None):
     from ..batch.worker import WorkerSpec
     from ..tasks import Task, batch_weights
 
     weights = batch_weights(choice.weights, out_scale, Task(choice.task.value))
-    return WorkerSpec(weights=weights, device=device.value, dtype=dtype.value, threads=threads, compile=compile_model)
+    return WorkerSpec(weights=weights, device=choice.device.value, dtype=choice.dtype.value, threads=threads, compile=choice.compile_model)
 
 
 def run_reporting(run_batch, request, quiet: bool, title: str):

@@ -8,6 +8,9 @@ before the model's imports cost seconds.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
+import typing
 from enum import Enum
 from typing import Annotated, Optional
 
@@ -180,29 +183,28 @@ DebugOption = Annotated[bool, typer.Option(help="Show tracebacks.")]
 
 @dataclasses.dataclass(frozen=True)
 class ModelChoice:
-    """The options `restore` and `batch` share, checked and turned into settings in one place."""
+    """The options `restore` and `batch` share: defined here once (each field's type is its option),
+    added to both commands by `option_group`, checked and turned into settings in one place."""
 
-    task: TaskName
-    mask: str | None
-    scale: float | None
-    strength: float | None
-    weights: str | None
-    chunk: int
-    overlap: int
-    reae_group: int
-    codec: str
-    crf: int | None
-    preset: str | None
-    pix_fmt: str | None
-    skip_corrupt: bool
-    max_memory: str | None
-    auto: bool
-    hwaccel: str | None
-
-    @classmethod
-    def of(cls, options: dict) -> ModelChoice:
-        """The group's values out of a command's options (its ``locals()``)."""
-        return cls(**{field.name: options[field.name] for field in dataclasses.fields(cls)})
+    task: TaskOption = TaskName.sr
+    mask: MaskOption = None
+    scale: ScaleOption = None
+    strength: StrengthOption = None
+    weights: WeightsOption = None
+    chunk: ChunkOption = 24
+    reae_group: ReAEGroupOption = 0
+    overlap: OverlapOption = 0
+    compile_model: CompileOption = False
+    device: DeviceOption = Device.auto
+    dtype: DTypeOption = DType.auto
+    codec: CodecOption = "libx264"
+    crf: CrfOption = 18
+    preset: PresetOption = "medium"
+    pix_fmt: PixFmtOption = None
+    skip_corrupt: SkipCorruptOption = False
+    max_memory: MaxMemoryOption = None
+    hwaccel: HwaccelOption = None
+    auto: AutoOption = False
 
     def check(self) -> float:
         """Refuse bad combinations before anything heavy is imported; the output scale."""
@@ -222,3 +224,29 @@ class ModelChoice:
             encode=encode, skip_corrupt=self.skip_corrupt, max_memory=memory_limit(self.max_memory), auto=self.auto,
             hwaccel=self.hwaccel, reae_group=self.reae_group, **run,
         )  # fmt: skip
+
+
+def option_group(name: str, group, **overrides):
+    """Decorator (below ``@guarded``): the fields of the dataclass ``group`` become options of the
+    command where its parameter ``name`` stands, and the command gets them as one ``group``
+    value. ``overrides`` give an option another definition (another help text)."""
+    hints = typing.get_type_hints(group, include_extras=True)
+    fields = dataclasses.fields(group)
+    options = [
+        inspect.Parameter(field.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=overrides.get(field.name, hints[field.name]), default=field.default)
+        for field in fields
+    ]  # fmt: skip
+
+    def decorate(command):
+        signature = inspect.signature(command, eval_str=True)
+        parameters = [new for old in signature.parameters.values() for new in (options if old.name == name else [old])]
+
+        @functools.wraps(command)
+        def run(**given):
+            value = group(**{field.name: given.pop(field.name) for field in fields})
+            return command(**given, **{name: value})
+
+        run.__signature__ = signature.replace(parameters=parameters)
+        return run
+
+    return decorate

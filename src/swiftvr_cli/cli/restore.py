@@ -12,10 +12,8 @@ import typer
 from ..failures import UsageError
 from . import app
 from .common import (
-    IO, PERF, SAFETY, AutoOption, ChunkOption, CodecOption, CompileOption, CrfOption, DebugOption, Device, DeviceOption, DType,
-    DTypeOption, HwaccelOption, MaskOption, MaxMemoryOption, ModelChoice, OffloadOption, OverlapOption, PixFmtOption, PresetOption,
-    ReAEGroupOption, ScaleOption, SkipCorruptOption, StrengthOption, TaskName, TaskOption, WeightsOption, check_output_paths, err,
-    examples, note, print_stdout, resolve_device, resolve_dtype, set_threads,
+    IO, PERF, SAFETY, DebugOption, ModelChoice, OffloadOption, check_output_paths, err, examples, note, option_group, print_stdout,
+    resolve_device, resolve_dtype, set_threads,
 )  # fmt: skip
 from .guard import guarded
 
@@ -26,43 +24,25 @@ from .guard import guarded
     "ffmpeg -i in.mp4 -f yuv4mpegpipe - | swiftvr restore - - | ffmpeg -i - out.mp4",
 ))  # fmt: skip
 @guarded
+@option_group("choice", ModelChoice)
 def restore(
     input: Annotated[str, typer.Argument(help="Input video, image folder, printf pattern (frames/%05d.png) or '-' for stdin.")],
     output: Annotated[str, typer.Argument(help="Output video, PNG folder / pattern, or '-' for stdout.")],
-    task: TaskOption = TaskName.sr,
-    mask: MaskOption = None,
-    scale: ScaleOption = None,
-    strength: StrengthOption = None,
-    weights: WeightsOption = None,
-    chunk: ChunkOption = 24,
-    reae_group: ReAEGroupOption = 0,
+    choice: ModelChoice,  # --task, --mask, --scale, --chunk, --codec... (the options batch takes too)
     offload: OffloadOption = None,
-    overlap: OverlapOption = 0,
-    compile_model: CompileOption = False,
-    device: DeviceOption = Device.auto,
-    dtype: DTypeOption = DType.auto,
-    codec: CodecOption = "libx264",
-    crf: CrfOption = 18,
-    preset: PresetOption = "medium",
-    pix_fmt: PixFmtOption = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="Container for '-' output: yuv4mpegpipe (default), nut, matroska.", rich_help_panel=IO)] = None,
     stream: Annotated[Optional[int], typer.Option(help="Video stream index when the input has several.", rich_help_panel=IO)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output.", rich_help_panel=IO)] = False,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for the model (default: all cores).", rich_help_panel=PERF)] = None,
-    skip_corrupt: SkipCorruptOption = False,
     keep_partial: Annotated[bool, typer.Option("--keep-partial", help="If the run stops early (Ctrl-C, SIGTERM, damaged input), keep the frames done as NAME.partial.EXT.", rich_help_panel=SAFETY)] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Save checkpoints beside the output; the same command continues an interrupted run.", rich_help_panel=SAFETY)] = False,
     checkpoint_every: Annotated[int, typer.Option(help="With --resume: chunks between checkpoints.", rich_help_panel=SAFETY)] = 8,
-    max_memory: MaxMemoryOption = None,
-    hwaccel: HwaccelOption = None,
-    auto: AutoOption = False,
     json_summary: Annotated[bool, typer.Option("--json", help="Print a JSON summary (stdout, or stderr when stdout is the video).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOption = False,
     left_behind: Optional[list[str]] = None,  # filled here, printed by the guard (hidden from the command line)
 ) -> None:
     """Restore a video: decode, restore chunk by chunk, encode (audio, subtitles and timestamps kept)."""
-    choice = ModelChoice.of(locals())
     # Options and paths first: a refused run is reported before torch and the weights load (seconds).
     out_scale = choice.check()
     check_run_options(input, output, resume=resume, checkpoint_every=checkpoint_every, overwrite=overwrite)
@@ -71,7 +51,7 @@ def restore(
         keep_partial=keep_partial, resume=resume, checkpoint_every=checkpoint_every,
     )  # fmt: skip
     set_threads(threads)
-    model = load_for_restore(choice, input, settings, offload, device, dtype, compile_model)
+    model = load_for_restore(choice, input, settings, offload)
     summary = run_restore(model, input, output, settings, quiet, left_behind)
     report(summary, output, json_summary, quiet)
 
@@ -90,14 +70,14 @@ def check_run_options(input: str, output: str, *, resume: bool, checkpoint_every
             err.print(f"note: an interrupted --resume run of {output} left checkpoints; add --resume to continue it", highlight=False)
 
 
-def load_for_restore(choice: ModelChoice, input: str, settings, offload: bool | None, device: Device, dtype: DType, compile_model: bool):
+def load_for_restore(choice: ModelChoice, input: str, settings, offload: bool | None):
     """The model for this run: the task's weights, streamed (--offload) when asked or when they would not fit."""
     from ..model.loading import load_model
     from ..tasks import Task, weights_for_task
 
     model_path = weights_for_task(Task(choice.task.value), choice.weights, settings.scale)
-    dev = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, dev)
+    dev = resolve_device(choice.device)
+    torch_dtype = resolve_dtype(choice.dtype, dev)
     if offload is None:  # automatic: decided before loading, which is what would not fit
         import torch
 
@@ -111,7 +91,7 @@ def load_for_restore(choice: ModelChoice, input: str, settings, offload: bool | 
             note(decision)
         offload = decision is not None
     model = load_model(model_path, dev, torch_dtype, offload=offload)
-    if compile_model:
+    if choice.compile_model:
         from ..model.compiled import compile_or_note
 
         compile_or_note(model, lambda text: err.print(f"note: {text}", highlight=False))
