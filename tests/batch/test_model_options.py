@@ -123,6 +123,7 @@ def test_batch_inpaint_with_one_mask_image_for_every_video(tmp_path, in_dir, det
         (["--task", "inpaint"], "needs --mask"),
         (["--mask", "{png}"], "--mask is only used by --task inpaint"),
         (["--reae-group", "-1"], "--reae-group must be >= 0"),
+        (["--task", "inpaint", "--mask", "{png}", "--engine", "ray", "--segment-seconds", "60"], "--segment-seconds cannot be used with --mask"),
     ],
 )
 def test_batch_refuses_bad_model_options_before_any_work(tmp_path, in_dir, args, says):

@@ -88,6 +88,8 @@ def check_batch_options(engine: Engine, mask: str | None, warmup_frames: int, wo
 
         if not is_image_file(mask) or is_image_sequence(mask):
             raise UsageError(f"batch --mask takes one image used for every video, not {mask!r} (a mask video belongs to one input: use restore)")
+    if mask is not None and segment_seconds:
+        raise UsageError("--segment-seconds cannot be used with --mask: a masked video is restored whole")
     if warmup_frames < 0:
         raise UsageError("--warmup-frames must be >= 0")
     if workers is not None and workers < 1:
