@@ -46,7 +46,7 @@ def output_settings(request: BatchRequest) -> dict[str, Any]:
     options that keep the output the same: --skip-corrupt (only damaged inputs
     differ, and those fail without it), --max-memory, --reae-group, --hwaccel.
     --auto may lower the chunk of a video that would not fit; the chunk it
-    used is in that video's notes in the manifest.
+    used is in that video's notes (its outcome line and the --json summary).
     """
     s, enc = request.settings, request.settings.encode
     return {
