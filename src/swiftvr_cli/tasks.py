@@ -95,12 +95,13 @@ def weights_for_task(task: Task, weights: str | None, scale: float | None = None
     return str(path)
 
 
-def batch_weights(weights: str | None, scale: float) -> str | None:
-    """`batch`: --weights; else at --scale 1 the shipped same-size (clean-up) model; else None,
-    the embedded default (None, not its path: the manifest's settings of earlier runs stay valid)."""
-    if weights is not None:
-        return weights
-    return str(task_weights(Task.sr, scale)) if same_size_model(Task.sr, scale) else None
+def batch_weights(weights: str | None, scale: float, task: Task = Task.sr) -> str | None:
+    """`batch`: --weights; else the task's shipped weights (at --scale 1, sr is the same-size clean-up
+    model); else None for sr at x2/x4, the embedded default (None, not its path: the manifest's
+    settings of earlier runs stay valid)."""
+    if weights is not None or same_size_model(task, scale):
+        return weights_for_task(task, weights, scale)
+    return None
 
 
 def needs_mask(task: Task) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from ..io import InputError, OutputError
 from ..pipeline.runner import RestoreSettings
+from ..pipeline.safeguards import task_identity
 from .claims import Claims, Outcome
 from .containers import output_ext_for
 from .discover import discover
@@ -41,7 +42,11 @@ def output_settings(request: BatchRequest) -> dict[str, Any]:
     """What decides an output's pixels and encoding: a change means the old outputs are not done.
 
     The device is left out on purpose (a GPU and a CPU run give the same
-    video up to rounding), and so are the engine and the segmenting.
+    video up to rounding), and so are the engine and the segmenting, and the
+    options that keep the output the same: --skip-corrupt (only damaged inputs
+    differ, and those fail without it), --max-memory, --reae-group, --hwaccel.
+    --auto may lower the chunk of a video that would not fit; the chunk it
+    used is in that video's notes (its outcome line and the --json summary).
     """
     s, enc = request.settings, request.settings.encode
     return {
@@ -57,6 +62,7 @@ def output_settings(request: BatchRequest) -> dict[str, Any]:
         "pix_fmt": enc.pix_fmt,
         # only when given, so that manifests written before --strength existed stay valid
         **({"strength": s.strength} if s.strength is not None else {}),
+        **task_identity(s),  # the task and the mask file (only when not plain sr: the same reason)
     }
 
 

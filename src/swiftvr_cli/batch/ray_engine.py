@@ -88,8 +88,9 @@ class _Feed:
                 self.report(claimed)
                 continue
             try:
-                video = plan_video(claimed, self._claims.out_dir, self._settings.clip_len, self._options.segment_seconds,
-                                   self._options.warmup_frames)  # fmt: skip
+                # a fill mask goes with whole videos (pipeline.runner restores spans without one)
+                split = self._options.segment_seconds if not self._settings.mask else 0
+                video = plan_video(claimed, self._claims.out_dir, self._settings.clip_len, split, self._options.warmup_frames)
             except Exception as error:  # noqa: BLE001 - an unreadable input fails alone
                 failure = classify(error)
                 self.report(self._claims.finish_failed(claimed, failure.message, failure.kind))

@@ -50,12 +50,7 @@ def restore_video(
         restorer = ChunkRestorer.for_run(model, info.height, info.width, settings)
         out_h, out_w = restorer.out_size
         masks = open_masks(model, settings, info, notes)
-        try:
-            writer, resumed = open_output(model, target, (out_w, out_h), info, settings, span)
-        except BaseException:
-            if masks is not None:
-                masks.close()
-            raise
+        writer, resumed = _open_output(model, target, (out_w, out_h), info, settings, span, masks)
         done_in, done_out = (resumed.frames_in, resumed.frames_out) if resumed else (0, 0)
         clock = CheckpointClock(settings.checkpoint_every, done_in) if settings.resume else None
         decode = Decode(reader, masks, times)
@@ -82,10 +77,22 @@ def restore_video(
         finally:
             if masks is not None and not group.alive("decode"):  # the decode stage reads it
                 masks.close()
-    seconds = time.perf_counter() - start
+    notes += reader.notes + reader.problems + list(getattr(writer, "notes", []))
+    return _summary(source, target, encode.written, time.perf_counter() - start, info, (out_w, out_h), times, notes)
+
+
+def _open_output(model: SwiftVR, target: str, size: tuple[int, int], info, settings: RestoreSettings, span: Span | None, masks):
+    """`open_output`, closing the mask reader when the output cannot be opened (nothing else will)."""
+    try:
+        return open_output(model, target, size, info, settings, span)
+    except BaseException:
+        if masks is not None:
+            masks.close()
+        raise
+
+
+def _summary(source: str, target: str, frames: int, seconds: float, info, out_size: tuple[int, int], times: StageTimes, notes: list[str]) -> RestoreSummary:
     return RestoreSummary(
-        input=source, output=target, frames=encode.written, seconds=seconds,
-        fps=encode.written / seconds if seconds > 0 else 0.0, input_size=(info.width, info.height),
-        output_size=(out_w, out_h), stage_seconds=dict(times.seconds),
-        notes=notes + reader.notes + reader.problems + list(getattr(writer, "notes", [])),
+        input=source, output=target, frames=frames, seconds=seconds, fps=frames / seconds if seconds > 0 else 0.0,
+        input_size=(info.width, info.height), output_size=out_size, stage_seconds=dict(times.seconds), notes=notes,
     )  # fmt: skip

@@ -70,10 +70,15 @@ def _settings_identity(settings: RestoreSettings) -> dict:
     """The settings that change the output's pixels or encoding (what a resumed run must share)."""
     keep = ("scale", "clip_len", "overlap", "stream", "skip_corrupt")
     identity = {**{k: getattr(settings, k) for k in keep}, "encode": dataclasses.asdict(settings.encode)}
-    if settings.task != "sr" or settings.mask:  # only then: checkpoints of earlier sr runs stay valid
-        identity["task"] = settings.task
-        identity["mask"] = _file_identity(settings.mask) if settings.mask else None
-    return identity
+    return {**identity, **task_identity(settings)}
+
+
+def task_identity(settings: RestoreSettings) -> dict:
+    """The task and the mask file's identity, for the fingerprints of resumed runs and of `batch`'s
+    outputs; empty for plain sr, so fingerprints written before --task existed stay valid."""
+    if settings.task == "sr" and not settings.mask:
+        return {}
+    return {"task": settings.task, "mask": _file_identity(settings.mask) if settings.mask else None}
 
 
 def _file_identity(path: str) -> list:
