@@ -7,15 +7,27 @@ from pathlib import Path
 
 import torch
 
-from swiftvr_cli.model.loading import load_embedded
+from swiftvr_cli.model.loading import load_embedded, random_model, save_embedded
 from swiftvr_cli.pipeline.inmemory import restore_tensor
 from swiftvr_cli.train.ship import drop_silent_latent_path, ship
 
 SHIPPED = Path(__file__).resolve().parents[2] / "weights" / "swiftvr-tiny.json"
 
 
+def _full_model():
+    """The shipped function inside a full-size training model: the latent path present but
+    silent (zero decoder output layer), as a detail-only run exports it."""
+    from swiftvr_cli.model.presets import preset
+    from swiftvr_cli.train.trainer import init_for_restoration
+
+    full = random_model(preset("tiny"))
+    init_for_restoration(full)
+    full.load_state_dict(load_embedded(SHIPPED).state_dict(), strict=False)
+    return full.eval()
+
+
 def test_dropping_the_silent_latent_path_keeps_the_output(tmp_path, one_torch_thread):
-    full = load_embedded(SHIPPED)
+    full = _full_model()
     with torch.no_grad():
         assert full.cfg.has_latent_path and full.latent_path_silent()
     slim = drop_silent_latent_path(full)
@@ -27,7 +39,7 @@ def test_dropping_the_silent_latent_path_keeps_the_output(tmp_path, one_torch_th
 
 
 def test_a_live_latent_path_is_kept():
-    model = load_embedded(SHIPPED)
+    model = _full_model()
     with torch.no_grad():
         model.reae.decoder[-1].bias.fill_(0.01)
     assert drop_silent_latent_path(model) is model
@@ -36,8 +48,7 @@ def test_a_live_latent_path_is_kept():
 def test_ship_writes_the_slim_model_and_its_strength(tmp_path, one_torch_thread):
     run = tmp_path / "run"
     run.mkdir()
-    for suffix in (".json", ".safetensors"):
-        (run / f"best{suffix}").write_bytes(SHIPPED.with_suffix(suffix).read_bytes())
+    save_embedded(_full_model(), run / "best.json", {"training": {"steps": 7}})
     target = tmp_path / "out" / "m.json"
     target.parent.mkdir()
     ship(run, target, strength=0.75)
@@ -47,7 +58,7 @@ def test_ship_writes_the_slim_model_and_its_strength(tmp_path, one_torch_thread)
     assert "training" in meta
     shipped = load_embedded(target)
     assert shipped.default_strength == 0.75 and not shipped.cfg.has_latent_path
-    assert target.with_suffix(".safetensors").stat().st_size < SHIPPED.with_suffix(".safetensors").stat().st_size / 3
+    assert target.with_suffix(".safetensors").stat().st_size < (run / "best.safetensors").stat().st_size / 3
 
 
 def test_ship_from_a_runs_last_checkpoint(tmp_path, one_torch_thread):
@@ -56,7 +67,7 @@ def test_ship_from_a_runs_last_checkpoint(tmp_path, one_torch_thread):
     # a checkpoint as the trainer writes it: model.* tensors beside a json of scalars
     from safetensors.torch import save_file
 
-    model = load_embedded(SHIPPED)
+    model = _full_model()
     save_file({f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}, str(run / "checkpoint.safetensors"))
     (run / "checkpoint.json").write_text(json.dumps({"step": 123, "config": {"preset": "tiny"}}))
     target = tmp_path / "m.json"
