@@ -14,10 +14,10 @@ from swiftvr_cli.io import EncodeOptions, InputError
 from swiftvr_cli.io.mask import MaskReader, stack_masks
 from swiftvr_cli.model.loading import load_embedded
 from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
-from swiftvr_cli.pipeline import resume as resume_module
 from swiftvr_cli.pipeline.restorer import ChunkRestorer
 from swiftvr_cli.pipeline.runner import RestoreSettings, restore_video
 from tests import media
+from tests.pipeline.interrupt import crash_after_checkpoint
 
 SIZE = (32, 32)  # width, height
 
@@ -172,23 +172,11 @@ def test_resume_with_a_mask_video_matches_an_uninterrupted_run(tmp_path, detail_
     reference = tmp_path / "reference.mp4"
     restore_video(model, src, str(reference), settings)
 
-    original = resume_module.ResumableOutput.checkpoint
-    saved: list[int] = []
-
-    def checkpoint_then_crash(self, frames_in, state):
-        original(self, frames_in, state)
-        saved.append(frames_in)
-        if len(saved) == 2:
-            raise RuntimeError("simulated crash")
-
-    monkeypatch.setattr(resume_module.ResumableOutput, "checkpoint", checkpoint_then_crash)
     target = tmp_path / "out" / "out.mp4"
     target.parent.mkdir()
     resumable = dataclasses.replace(settings, resume=True)
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        restore_video(model, src, str(target), resumable)
+    saved = crash_after_checkpoint(monkeypatch, model, src, str(target), resumable, after=2)
     assert not target.exists() and saved == [8, 12]
-    monkeypatch.setattr(resume_module.ResumableOutput, "checkpoint", original)
 
     summary = restore_video(model, src, str(target), resumable)
     assert any(note.startswith("resumed at frame") for note in summary.notes)
@@ -207,17 +195,8 @@ def test_resume_refuses_progress_saved_with_another_mask(tmp_path, detail_weight
     second = media.make_mask_image(tmp_path / "b.png", SIZE, (16, 16, 8, 8))
     model = load_embedded(detail_weights)
     settings = RestoreSettings(scale=1, clip_len=4, task="inpaint", mask=first, encode=LOSSLESS, resume=True, checkpoint_every=1)
-    original = resume_module.ResumableOutput.checkpoint
-
-    def checkpoint_then_crash(self, frames_in, state):
-        original(self, frames_in, state)
-        raise RuntimeError("simulated crash")
-
-    monkeypatch.setattr(resume_module.ResumableOutput, "checkpoint", checkpoint_then_crash)
     target = tmp_path / "out.mp4"
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        restore_video(model, src, str(target), settings)
-    monkeypatch.setattr(resume_module.ResumableOutput, "checkpoint", original)
+    crash_after_checkpoint(monkeypatch, model, src, str(target), settings)
     with pytest.raises(OutputError, match="different input, model or settings"):
         restore_video(model, src, str(target), dataclasses.replace(settings, mask=second))
     summary = restore_video(model, src, str(target), settings)  # the same mask continues

@@ -11,9 +11,9 @@ import pytest
 from swiftvr_cli.io import EncodeOptions, InputError
 from swiftvr_cli.io.span import Span
 from swiftvr_cli.model.loading import load_embedded
-from swiftvr_cli.pipeline import resume as resume_module
 from swiftvr_cli.pipeline.runner import RestoreSettings, restore_video
 from tests import media
+from tests.pipeline.interrupt import crash_after_checkpoint
 
 SIZE = (32, 24)
 LOSSLESS = EncodeOptions(crf=0, preset="ultrafast")
@@ -71,17 +71,8 @@ def test_a_resumed_run_writes_every_frame_once(tmp_path, model, monkeypatch):
     src = media.make_video(tmp_path / "in.mp4", frames=30, size=SIZE)
     settings = RestoreSettings(scale=2, clip_len=8, encode=LOSSLESS, resume=True, checkpoint_every=1)
     reference = restore_video(model, src, str(tmp_path / "reference.mp4"), dataclasses.replace(settings, resume=False))
-    original = resume_module.ResumableOutput.checkpoint
-
-    def checkpoint_then_crash(self, frames_in, state):
-        original(self, frames_in, state)
-        raise RuntimeError("simulated crash")
-
-    monkeypatch.setattr(resume_module.ResumableOutput, "checkpoint", checkpoint_then_crash)
     target = tmp_path / "out.mp4"
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        restore_video(model, src, str(target), settings)
-    monkeypatch.setattr(resume_module.ResumableOutput, "checkpoint", original)
+    crash_after_checkpoint(monkeypatch, model, src, str(target), settings)
     progress: list[int] = []
     summary = restore_video(model, src, str(target), settings, on_progress=lambda done, total: progress.append(done))
     assert any(note.startswith("resumed at frame") for note in summary.notes)
