@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from swiftvr_cli.degradations import EVAL_DEGRADATIONS
-from swiftvr_cli.evaluation import restore_with_baselines
+from swiftvr_cli.evaluation import frame_gains, pick_baseline, restore_with_baselines
 from swiftvr_cli.metrics import evaluate, gain_summary, psnr_per_frame
 from swiftvr_cli.model.loading import load_model
 from swiftvr_cli.tasks import degradation_weights
@@ -49,25 +49,17 @@ def baseline_cnn(path: str | None):
     return model.eval()
 
 
-def baseline_name(outputs: dict[str, torch.Tensor]) -> str:
-    """Bicubic for super-resolution; otherwise the better of the input and the simple method."""
-    return "bicubic" if "bicubic" in outputs else "input"
-
-
 def evaluate_task(model, clips, task: str, strength: float | None, cnn) -> dict:
     per_clip, all_gains = {}, []
     for name, clip in clips:
         clean, lq, outputs = restore_with_baselines(model, clip, task, CHUNK, strength)
         if cnn is not None and EVAL_DEGRADATIONS[task].scale == 4:
             outputs["cnn_baseline"] = cnn(lq).clamp(0, 1)
-        ours = psnr_per_frame(outputs["ours"], clean, y_only=True)
-        rows = {}
-        for method, out in outputs.items():
-            rows[method] = evaluate(out, clean)
-        candidates = [m for m in outputs if m not in ("ours", "cnn_baseline")]
-        base_method = max(candidates, key=lambda m: rows[m]["psnr_y"]) if "bicubic" not in outputs else "bicubic"
-        base = psnr_per_frame(outputs[base_method], clean, y_only=True)
-        gains = [a - b for a, b in zip(ours, base)]
+        rows = {method: evaluate(out, clean) for method, out in outputs.items()}
+        per_frame = {m: psnr_per_frame(out, clean, y_only=True) for m, out in outputs.items() if m != "cnn_baseline"}
+        ours = per_frame.pop("ours")
+        base_method = pick_baseline(per_frame)
+        gains = frame_gains(ours, per_frame[base_method])
         all_gains += gains
         per_clip[name] = {"baseline": base_method, "gain": gain_summary(gains), "metrics": rows}
     overall = gain_summary(all_gains)

@@ -21,18 +21,14 @@ from ..model.loading import load_embedded, random_model, save_embedded
 from ..model.swiftvr import SwiftVR
 
 
-def _decoder_output_is_zero(model: SwiftVR) -> bool:
-    last = model.reae.decoder[-1]
-    return not (bool(last.weight.any()) or (last.bias is not None and bool(last.bias.any())))
-
-
 def drop_silent_latent_path(model: SwiftVR) -> SwiftVR:
     """The same function without the encoder, DiT and decoder, when they add exactly nothing
     (residual model, zero decoder output layer); the model itself otherwise."""
-    if not model.cfg.has_latent_path or not model.cfg.reae.residual or not model.cfg.reae.detail_width:
+    if not model.cfg.has_latent_path or not model.cfg.reae.detail_width:
         return model
-    if not _decoder_output_is_zero(model):
-        return model
+    with torch.no_grad():  # the model's own test (it answers False while gradients are on)
+        if not model.latent_path_silent():
+            return model
     slim = random_model(model.cfg.without_latent_path())
     own = slim.state_dict()
     slim.load_state_dict({key: value for key, value in model.state_dict().items() if key in own})

@@ -311,24 +311,24 @@ def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=SR_VAL
     Restored through the real chunk path. The baseline is bicubic for super-resolution,
     the best of the degraded input and the task's simple method at the same size.
     """
-    from ..evaluation import pick_baseline, restore_with_baselines
+    from ..evaluation import frame_gains, pick_baseline, restore_with_baselines
     from ..metrics import gain_summary, psnr_per_frame
 
     model.eval()
     result: dict[str, float] = {}
     for task in tasks:
-        gains, psnrs, frame_gains, clip_gains = [], [], [], []
+        gains, psnrs, every_gain, clip_gains = [], [], [], []
         for _, clip in clips:
             clean, _, outputs = restore_with_baselines(model, clip, task, clip_len=4)
             ours = psnr_per_frame(outputs.pop("ours"), clean, y_only=True)
             others = {name: psnr_per_frame(out, clean, y_only=True) for name, out in outputs.items()}
             base = others[pick_baseline(others)]
-            clip_frame_gains = [a - b for a, b in zip(ours, base)]
+            clip_frame_gains = frame_gains(ours, base)
             psnrs.append(sum(ours) / len(ours))
             gains.append(sum(clip_frame_gains) / len(clip_frame_gains))
-            frame_gains += clip_frame_gains
+            every_gain += clip_frame_gains
             clip_gains.append(gains[-1])
-        summary = gain_summary(frame_gains)
+        summary = gain_summary(every_gain)
         result[f"{task}_psnr_y"] = sum(psnrs) / len(psnrs)
         result[f"{task}_gain_db"] = sum(gains) / len(gains)
         result[f"{task}_worst_frame_db"] = summary["worst"]
