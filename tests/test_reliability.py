@@ -439,12 +439,9 @@ def test_auto_fits_the_chunk_to_max_memory(corpus, out_dir, fast_weights):
     from swiftvr_cli.pipeline import budget
 
     model = load_model(fast_weights)
-    args = ((32, 48), (64, 96))  # clip: 48x32 at x2
+    shape = budget.RunShape(model.cfg, (32, 48), (64, 96), torch.float32, frames=30, prompt_len=model.prompt_len)  # 48x32 at x2
     # the least each chunk needs: one latent per ReAE pass (tried before the chunk is lowered); the whole run's peak
-    need8, need4 = (
-        budget.estimate(model.cfg, *args, c, torch.float32, 30, reae_group=1, prompt_len=model.prompt_len).peak(torch.device("cpu"))
-        for c in (8, 4)
-    )
+    need8, need4 = (budget.estimate(shape, c, reae_group=1).peak(shape.device) for c in (8, 4))
     limit = str((need4 + need8) // 2 // 1024) + "K"
     refused = restore(corpus["clip"], out_dir / "out.mp4", "--max-memory", limit, weights=fast_weights)
     assert refused.exit_code == 6 and "--chunk 4 needs about" in one_error_line(refused)
@@ -459,11 +456,8 @@ def test_max_memory_first_picks_fewer_latents_per_reae_pass(corpus, out_dir, fas
     from swiftvr_cli.pipeline import budget
 
     model = load_model(fast_weights)
-    args = ((32, 48), (64, 96))  # clip: 48x32 at x2
-    pair, single = (
-        budget.estimate(model.cfg, *args, 8, torch.float32, 30, reae_group=g, prompt_len=model.prompt_len).peak(torch.device("cpu"))
-        for g in (2, 1)
-    )
+    shape = budget.RunShape(model.cfg, (32, 48), (64, 96), torch.float32, frames=30, prompt_len=model.prompt_len)  # 48x32 at x2
+    pair, single = (budget.estimate(shape, 8, reae_group=g).peak(shape.device) for g in (2, 1))
     groups: list[int] = []
     original = SwiftVR.restore_chunk
     monkeypatch.setattr(SwiftVR, "restore_chunk", lambda self, *a, **k: groups.append(k.get("reae_group")) or original(self, *a, **k))

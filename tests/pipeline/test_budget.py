@@ -14,14 +14,15 @@ from swiftvr_cli.pipeline.safeguards import fit_to_memory
 CFG = preset("tiny")
 SIZES = ((540, 960), (2160, 3840))  # 960x540 -> 4K
 GPU = torch.device("cuda")  # only its type matters: the model's activations must fit
+SHAPE = budget.RunShape(CFG, *SIZES, torch.bfloat16, GPU)
 
 
 def need(chunk: int, group: int) -> int:
-    return budget.estimate(CFG, *SIZES, chunk, torch.bfloat16, reae_group=group).on(GPU)
+    return budget.estimate(SHAPE, chunk, reae_group=group).on(GPU)
 
 
 def fit(limit: int, chunk: int = 24, **options) -> Fit:
-    return budget.check(CFG, *SIZES, chunk, torch.bfloat16, limit, device=GPU, **options)
+    return budget.check(SHAPE, chunk, limit, **options)
 
 
 def test_smaller_reae_groups_need_less():
@@ -54,7 +55,8 @@ def test_fit_to_memory_sets_the_group_and_says_so():
     model = SimpleNamespace(cfg=CFG, device=GPU, dtype=torch.bfloat16, streams_weights=False, prompt_len=16)
     info = SimpleNamespace(height=540, width=960, frame_count=None)
     notes: list[str] = []
-    peak = {g: budget.estimate(CFG, *SIZES, 24, torch.bfloat16, reae_group=g, device=GPU, prompt_len=16).peak(GPU) for g in (1, 2)}
+    shape = budget.RunShape(CFG, *SIZES, torch.bfloat16, GPU, prompt_len=16)
+    peak = {g: budget.estimate(shape, 24, reae_group=g).peak(GPU) for g in (1, 2)}
     settings = RestoreSettings(scale=4, clip_len=24, max_memory=(peak[1] + peak[2]) // 2)  # --max-memory: the whole run
     fitted = fit_to_memory(model, settings, info, notes)
     assert (fitted.clip_len, fitted.reae_group) == (24, 1)

@@ -28,7 +28,7 @@ def weights(tmp_path_factory):
 
 def _candidates(weights, device, chunk=24):
     cfg, prompt_len = model_config(weights)
-    return plan.settings(cfg, (90, 160), (360, 640), chunk, torch.float32, device, prompt_len=prompt_len)
+    return plan.settings(budget.RunShape(cfg, (90, 160), (360, 640), torch.float32, device, prompt_len=prompt_len), chunk)
 
 
 def test_same_output_settings_come_before_a_smaller_chunk(weights):
@@ -73,10 +73,8 @@ def test_plan_refuses_a_bad_memory_size(weights):
 def test_restore_streams_the_blocks_when_the_model_would_not_fit(tmp_path, weights):
     clip = media.make_video(tmp_path / "in.mp4", frames=9, size=(48, 32))
     cfg, prompt_len = model_config(weights)
-    args = ((32, 48), (128, 192), 8, torch.float32, 9)
-    resident, streamed = (
-        budget.estimate(cfg, *args, reae_group=1, offload=o, prompt_len=prompt_len).peak(CPU) for o in (False, True)
-    )
+    shape = budget.RunShape(cfg, (32, 48), (128, 192), torch.float32, frames=9, prompt_len=prompt_len)
+    resident, streamed = (budget.estimate(shape, 8, reae_group=1, offload=o).peak(CPU) for o in (False, True))
     limit = f"{(resident + streamed) // 2 // 1024}K"
     common = ["--weights", weights, "--chunk", "8", "--quiet", "--device", "cpu", "--dtype", "float32"]
     refused = runner.invoke(app, ["restore", clip, str(tmp_path / "no.png"), *common, "--max-memory", limit, "--no-offload"])
@@ -93,7 +91,10 @@ def test_restore_streams_the_blocks_when_the_model_would_not_fit(tmp_path, weigh
 
 def test_a_short_video_cannot_fill_the_queues(weights):
     cfg, prompt_len = model_config(weights)
-    args = ((90, 160), (360, 640), 8, torch.float32)
-    long, short = (budget.estimate(cfg, *args, frames, reae_group=1, prompt_len=prompt_len).host for frames in (None, 13))
+    def host(frames: int | None) -> int:
+        shape = budget.RunShape(cfg, (90, 160), (360, 640), torch.float32, frames=frames, prompt_len=prompt_len)
+        return budget.estimate(shape, 8, reae_group=1).host
+
+    long, short = host(None), host(13)
     assert short < long  # 13 frames at --chunk 8: two chunks, not three in flight
-    assert budget.estimate(cfg, *args, 1000, reae_group=1, prompt_len=prompt_len).host == long
+    assert host(1000) == long

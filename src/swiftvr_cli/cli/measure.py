@@ -170,7 +170,8 @@ def plan(
     in_size = (round(height / scale), round(width / scale))
     if frames is not None and frames < 1:
         raise UsageError("--frames must be >= 1")
-    candidates = planner.settings(cfg, in_size, out_size, chunk, torch_dtype, dev, prompt_len=prompt_len, frames=frames)
+    shape = budget.RunShape(cfg, in_size, out_size, torch_dtype, dev, frames=frames, prompt_len=prompt_len)
+    candidates = planner.settings(shape, chunk)
     rows = planner.table(candidates, limit)
     if json_out:
         sys.stdout.write(json.dumps({"device": dev.type, "dtype": str(torch_dtype).removeprefix("torch."), "output": [width, height],

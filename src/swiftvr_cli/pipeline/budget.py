@@ -31,6 +31,7 @@ OFFICIAL_PROMPT_LEN = 512  # tokens of the release's empty-prompt embedding
 # What the process holds before any weight: Python, torch, PyAV (CPU RSS measured on the
 # 2-core development machine, torch 2.13.0+cpu); on CUDA the context outside the allocator.
 RUNTIME = {"cpu": 330 << 20, "cuda": 512 << 20}
+CPU = torch.device("cpu")
 _UNITS = {"": GIB, "k": 1 << 10, "m": 1 << 20, "g": GIB, "t": 1 << 40}
 
 
@@ -81,6 +82,21 @@ def weight_bytes(cfg: SwiftVRConfig, dtype: torch.dtype, offload: bool = False, 
 
 def _element_size(dtype: torch.dtype) -> int:
     return torch.finfo(dtype).bits // 8 if dtype.is_floating_point else 4
+
+
+@dataclass(frozen=True)
+class RunShape:
+    """What a run is, apart from the choices that fit it to memory (chunk, ReAE group,
+    offload): every estimate, check and plan of one run shares it, so it travels as one."""
+
+    cfg: SwiftVRConfig
+    in_size: tuple[int, int]  # (H, W) of the input
+    out_size: tuple[int, int]  # (H, W) of the output
+    dtype: torch.dtype
+    device: torch.device = CPU  # only its type matters: what holds the model
+    frames: int | None = None  # None: a long video (or unknown length)
+    overlap: int = 0
+    prompt_len: int = OFFICIAL_PROMPT_LEN
 
 
 @dataclass(frozen=True)
@@ -142,27 +158,17 @@ def _round_up(value: int, multiple: int) -> int:
 
 
 def estimate(
-    cfg: SwiftVRConfig,
-    in_size: tuple[int, int],
-    out_size: tuple[int, int],
-    clip_len: int,
-    dtype: torch.dtype,
-    frames: int | None = None,
-    queue_size: int = 2,
-    overlap: int = 0,
-    reae_group: int = 0,
-    offload: bool = False,
-    device: torch.device = torch.device("cpu"),
-    prompt_len: int = OFFICIAL_PROMPT_LEN,
+    shape: RunShape, clip_len: int, *, queue_size: int = 2, reae_group: int = 0, offload: bool = False
 ) -> Estimate:
-    """Peak bytes for restoring (H, W) ``in_size`` to ``out_size`` in chunks of ``clip_len``.
+    """Peak bytes for restoring ``shape`` in chunks of ``clip_len``.
 
     ``reae_group`` latents per ReAE pass (0: the whole chunk) bound the frames whose
     encoder and decoder activations are alive at once; ``offload`` streams the DiT blocks.
     A pure function of its arguments (no file, no device is touched).
     """
-    h, w = in_size
-    big_h, big_w = out_size
+    cfg, dtype, frames = shape.cfg, shape.dtype, shape.frames
+    h, w = shape.in_size
+    big_h, big_w = shape.out_size
     t = clip_len + 4  # the FIRST chunk is the largest
     if frames is not None:
         t = min(t, frames + (1 - frames) % 4 + DECODER_DELAY)  # a short video is one LAST chunk
@@ -191,10 +197,10 @@ def estimate(
         decoder += te * grid_pixels * (7 * cells + 2 * r.detail_width + 3 * cells) * b + te * half * 4 * 3 * 4
     dit = 0
     if cfg.use_dit:
-        tokens = (t // 4 + overlap) * (ph // 32) * (pw // 32)
+        tokens = (t // 4 + shape.overlap) * (ph // 32) * (pw // 32)
         dit = tokens * (4 * cfg.dit.dim + cfg.dit.ffn_dim) * b
-    weights = weight_bytes(cfg, dtype, offload, prompt_len)
-    runtime = RUNTIME.get(torch.device(device).type, RUNTIME["cpu"])
+    weights = weight_bytes(cfg, dtype, offload, shape.prompt_len)
+    runtime = RUNTIME.get(torch.device(shape.device).type, RUNTIME["cpu"])
     return Estimate(int(pipeline), int(frames_in + encoder + decoder + dit), t, weights, runtime)
 
 
@@ -220,21 +226,14 @@ def reae_groups(latents: int, requested: int = 0) -> list[int]:
 
 
 def check(
-    cfg: SwiftVRConfig,
-    in_size: tuple[int, int],
-    out_size: tuple[int, int],
+    shape: RunShape,
     clip_len: int,
-    dtype: torch.dtype,
     limit: int | None,
     *,
-    device: torch.device = torch.device("cpu"),
-    frames: int | None = None,
-    overlap: int = 0,
     auto: bool = False,
     user_limit: bool = False,
     reae_group: int = 0,
     offload: bool = False,
-    prompt_len: int = OFFICIAL_PROMPT_LEN,
 ) -> Fit:
     """Raise MemoryBudgetError unless the run fits in ``limit`` bytes; returns the chunk and ReAE group to use.
 
@@ -247,15 +246,12 @@ def check(
         return Fit(clip_len, reae_group)
 
     def need(chunk: int, group: int) -> int:
-        found = estimate(
-            cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap, reae_group=group,
-            offload=offload, device=device, prompt_len=prompt_len,
-        )  # fmt: skip
-        return found.peak(device) if user_limit else found.on(device)
+        found = estimate(shape, chunk, reae_group=group, offload=offload)
+        return found.peak(shape.device) if user_limit else found.on(shape.device)
 
     chunks = halved_chunks(clip_len) if auto else [clip_len]
     for chunk in chunks:
-        latents = estimate(cfg, in_size, out_size, chunk, dtype, frames).chunk_frames // 4
+        latents = estimate(shape, chunk).chunk_frames // 4
         for group in reae_groups(latents, reae_group):
             if need(chunk, group) <= limit:
                 return Fit(chunk, group)
@@ -266,7 +262,7 @@ def check(
     else:
         advice = f"even --chunk {MIN_CHUNK} needs about {small_gib:.1f} GiB: lower --scale or use a smaller input, or raise --max-memory"
     raise MemoryBudgetError(
-        f"not enough memory: {describe_sizes(in_size, out_size)} at --chunk {chunk} "
+        f"not enough memory: {describe_sizes(shape.in_size, shape.out_size)} at --chunk {chunk} "
         f"needs about {need(chunk, 1) / GIB:.1f} GiB even with --reae-group 1, "
         f"{'--max-memory allows' if user_limit else 'only'} {limit / GIB:.1f} GiB"
         f"{'' if user_limit else ' free'}; {advice}"
@@ -274,24 +270,16 @@ def check(
 
 
 def fit_chunk(
-    cfg: SwiftVRConfig,
-    device: torch.device,
-    dtype: torch.dtype,
-    in_size: tuple[int, int],
-    out_size: tuple[int, int],
+    shape: RunShape,
     clip_len: int,
     *,
-    frames: int | None,
-    overlap: int,
     max_memory: int | None,
     auto: bool,
     reae_group: int = 0,
     offload: bool = False,
-    prompt_len: int = OFFICIAL_PROMPT_LEN,
 ) -> Fit:
     """The chunk and ReAE group to run with (as asked unless memory needs less); raises MemoryBudgetError."""
-    limit = max_memory if max_memory is not None else available_bytes(device)
+    limit = max_memory if max_memory is not None else available_bytes(shape.device)
     return check(
-        cfg, in_size, out_size, clip_len, dtype, limit, device=device, frames=frames, overlap=overlap, auto=auto,
-        user_limit=max_memory is not None, reae_group=reae_group, offload=offload, prompt_len=prompt_len,
-    )  # fmt: skip
+        shape, clip_len, limit, auto=auto, user_limit=max_memory is not None, reae_group=reae_group, offload=offload
+    )

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import torch
 
-from ..model.config import SwiftVRConfig
 from . import budget
 
 
@@ -34,31 +33,16 @@ class Setting:
         return f"--chunk {self.chunk}{group}{' --offload' if self.offload else ''}"
 
 
-def settings(
-    cfg: SwiftVRConfig,
-    in_size: tuple[int, int],
-    out_size: tuple[int, int],
-    clip_len: int,
-    dtype: torch.dtype,
-    device: torch.device,
-    *,
-    prompt_len: int = budget.OFFICIAL_PROMPT_LEN,
-    frames: int | None = None,
-    overlap: int = 0,
-    lower_chunk: bool = True,
-) -> list[Setting]:
+def settings(shape: budget.RunShape, clip_len: int, *, lower_chunk: bool = True) -> list[Setting]:
     """Every candidate (chunk halving to 4 when ``lower_chunk``, offload off/on, ReAE groups), fastest first."""
     out = []
     for chunk in budget.halved_chunks(clip_len) if lower_chunk else [clip_len]:
-        for offload in (False, True) if cfg.use_dit else (False,):
-            latents = budget.estimate(cfg, in_size, out_size, chunk, dtype, frames).chunk_frames // 4
-            groups = [1] if device.type == "cpu" else budget.reae_groups(latents)
+        for offload in (False, True) if shape.cfg.use_dit else (False,):
+            latents = budget.estimate(shape, chunk).chunk_frames // 4
+            groups = [1] if shape.device.type == "cpu" else budget.reae_groups(latents)
             for group in groups:
-                found = budget.estimate(
-                    cfg, in_size, out_size, chunk, dtype, frames, overlap=overlap, reae_group=group,
-                    offload=offload, device=device, prompt_len=prompt_len,
-                )  # fmt: skip
-                out.append(Setting(chunk, group, offload, found.peak(device)))
+                found = budget.estimate(shape, chunk, reae_group=group, offload=offload)
+                out.append(Setting(chunk, group, offload, found.peak(shape.device)))
     return out
 
 
@@ -69,32 +53,12 @@ def first_fit(candidates: list[Setting], limit: int | None) -> Setting | None:
     return next((s for s in candidates if s.peak <= limit), None)
 
 
-def needs_offload(
-    cfg: SwiftVRConfig,
-    in_size: tuple[int, int] | None,
-    out_size: tuple[int, int] | None,
-    clip_len: int,
-    dtype: torch.dtype,
-    device: torch.device,
-    limit: int | None,
-    *,
-    prompt_len: int = budget.OFFICIAL_PROMPT_LEN,
-    frames: int | None = None,
-    lower_chunk: bool = False,
-) -> bool:
+def needs_offload(shape: budget.RunShape, clip_len: int, limit: int | None, *, lower_chunk: bool = False) -> bool:
     """Whether the first setting that fits ``limit`` streams the DiT blocks (or, when none
-    fits, whether streaming is the smallest). ``lower_chunk``: `--auto` may lower the chunk.
-
-    Without the input's size (a pipe), only the weights and the runtime are compared.
-    """
-    if limit is None or not cfg.use_dit:
+    fits, whether streaming is the smallest). ``lower_chunk``: `--auto` may lower the chunk."""
+    if limit is None or not shape.cfg.use_dit:
         return False
-    if in_size is None or out_size is None:
-        resident = budget.RUNTIME.get(device.type, 0) + budget.weight_bytes(cfg, dtype, False, prompt_len)
-        return resident > limit
-    candidates = settings(
-        cfg, in_size, out_size, clip_len, dtype, device, prompt_len=prompt_len, frames=frames, lower_chunk=lower_chunk
-    )
+    candidates = settings(shape, clip_len, lower_chunk=lower_chunk)
     chosen = first_fit(candidates, limit)
     if chosen is not None:
         return chosen.offload
@@ -143,14 +107,19 @@ def choose_offload(
     except WeightsError:
         return None  # the load that follows reports what is wrong with the weights, in its own words
     limit = max_memory if max_memory is not None else budget.available_bytes(device)
-    head = header_size(source, stream) if source != STDIN and not is_image_sequence(source) else None
-    in_size = (head[1], head[0]) if head else None
-    out_size = output_size(*in_size, scale) if in_size else None
-    if not needs_offload(
-        cfg, in_size, out_size, clip_len, dtype, device, limit, prompt_len=prompt_len,
-        frames=head[2] if head else None, lower_chunk=auto,
-    ):  # fmt: skip
+    if limit is None or not cfg.use_dit:
         return None
-    resident = budget.weight_bytes(cfg, dtype, False, prompt_len) / budget.GIB
+    resident = budget.weight_bytes(cfg, dtype, False, prompt_len)
+    head = header_size(source, stream) if source != STDIN and not is_image_sequence(source) else None
+    if head is None:  # no size in the headers (a pipe, images): only the weights and the runtime compare
+        streams = budget.RUNTIME.get(device.type, 0) + resident > limit
+    else:
+        width, height, frames = head
+        shape = budget.RunShape(
+            cfg, (height, width), output_size(height, width, scale), dtype, device, frames=frames, prompt_len=prompt_len
+        )
+        streams = needs_offload(shape, clip_len, limit, lower_chunk=auto)
+    if not streams:
+        return None
     allowed = "--max-memory allows" if max_memory is not None else "free:"
-    return f"the model's weights need {resident:.1f} GiB ({allowed} {limit / budget.GIB:.1f} GiB): streaming the DiT blocks (--offload; same output)"
+    return f"the model's weights need {resident / budget.GIB:.1f} GiB ({allowed} {limit / budget.GIB:.1f} GiB): streaming the DiT blocks (--offload; same output)"

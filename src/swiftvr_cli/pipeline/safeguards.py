@@ -53,10 +53,13 @@ def fit_to_memory(model: SwiftVR, settings: RestoreSettings, info: VideoInfo, no
     latents per ReAE pass (the same output), then, with ``auto``, a smaller chunk."""
     size = (info.height, info.width)
     requested_group = settings.reae_group or automatic_reae_group(model.device)
+    shape = budget.RunShape(
+        model.cfg, size, output_size(*size, settings.scale), model.dtype, model.device,
+        frames=info.frame_count, overlap=settings.overlap, prompt_len=model.prompt_len,
+    )  # fmt: skip
     fit = budget.fit_chunk(
-        model.cfg, model.device, model.dtype, size, output_size(*size, settings.scale), settings.clip_len,
-        frames=info.frame_count, overlap=settings.overlap, max_memory=settings.max_memory, auto=settings.auto,
-        reae_group=requested_group, offload=model.streams_weights, prompt_len=model.prompt_len,
+        shape, settings.clip_len, max_memory=settings.max_memory, auto=settings.auto,
+        reae_group=requested_group, offload=model.streams_weights,
     )  # fmt: skip
     if fit.clip_len != settings.clip_len:
         notes.append(f"--auto: --chunk {settings.clip_len} would not fit in memory; using --chunk {fit.clip_len}")
