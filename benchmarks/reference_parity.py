@@ -50,6 +50,7 @@ Two things the harness does on top of calling the release as-is:
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,7 @@ DIT_OVERLAP = 0
 THREADS = 2
 
 OFFICIAL_DECODER_WIDTHS = (512, 256, 128)
+DTYPES = ("float32", "bfloat16")
 MAX_ABS_DIFF = 1  # uint8 levels (docs/numerics.md, last section)
 
 
@@ -167,8 +169,38 @@ class _DecoderWidths:
         return self._widths[base]
 
 
-def _load_reference_pipeline(ref_repo: Path, weights: Path):
-    """The release's SwiftVRPipeline on CPU float32, loaded from ``weights``."""
+def _drop_unfused_projections(transformer) -> None:
+    """Fuse every attention's projections now and free the separate weights the fused
+    path never reads again.
+
+    The release's `prepare_for_inference` concatenates q/k/v (k/v for cross-attention)
+    into new tensors and keeps the originals: at full size that is 2.8 GB of bf16 weights
+    held twice. The fused values are the same concatenation; only the unused copies go.
+    """
+    import torch
+
+    from swiftvr.models.transformer import WanAttention
+
+    for module in transformer.modules():
+        if not isinstance(module, WanAttention):
+            continue
+        module.fuse_projections()
+        unused = ("to_k", "to_v") if module.is_cross_attention else ("to_q", "to_k", "to_v")
+        for name in unused:
+            linear = getattr(module, name)
+            linear.weight = torch.nn.Parameter(linear.weight.new_empty(0), requires_grad=False)
+            linear.bias = torch.nn.Parameter(linear.bias.new_empty(0), requires_grad=False)
+
+
+def _load_reference_pipeline(ref_repo: Path, weights: Path, dtype: str = "float32"):
+    """The release's SwiftVRPipeline on CPU in ``dtype``, loaded from ``weights``.
+
+    The transformer is read in ``dtype`` directly: the release's `from_pretrained` passes
+    no dtype, so diffusers would first build it in float32 (20 GB at full size) before
+    `pipe.to` casts it. Reading in the target dtype gives the same values after that cast
+    (diffusers keeps `_keep_in_fp32_modules` in float32 while loading; `pipe.to` then
+    casts them like every other parameter, as it does in the release's own path).
+    """
     import torch
 
     sys.path.insert(0, str(ref_repo))
@@ -178,27 +210,29 @@ def _load_reference_pipeline(ref_repo: Path, weights: Path):
 
     widths = _decoder_widths(weights / "reae.safetensors")
     if widths == OFFICIAL_DECODER_WIDTHS:
-        pipe = SwiftVRPipeline.from_pretrained(str(weights))
+        reae = ReAE(str(weights / "reae.safetensors"))
     else:
         reae = ReAE(None, width_mult=_DecoderWidths(*widths))
         reae.load_state_dict(load_file(str(weights / "reae.safetensors")), strict=True)
-        transformer = WanTransformer3DModel.from_pretrained(str(weights), subfolder="transformer")
-        prompt_emb = load_file(str(weights / "prompt_embedding.safetensors"))["prompt_emb"][0]
-        pipe = SwiftVRPipeline(reae, transformer, prompt_emb)
-    pipe.to("cpu", dtype="float32")
+    transformer = WanTransformer3DModel.from_pretrained(str(weights), subfolder="transformer",
+                                                        torch_dtype=getattr(torch, dtype))
+    prompt_emb = load_file(str(weights / "prompt_embedding.safetensors"))["prompt_emb"][0]
+    pipe = SwiftVRPipeline(reae, transformer, prompt_emb)
+    _drop_unfused_projections(transformer)
+    pipe.to("cpu", dtype=dtype)
     torch.set_float32_matmul_precision("highest")
     return pipe
 
 
 def run_reference(ref_repo: Path, weights: Path, input_dir: Path, output: Path,
-                  clip_len: int, upscale: int, overlap: int, threads: int) -> None:
+                  clip_len: int, upscale: int, overlap: int, threads: int, dtype: str = "float32") -> None:
     import torch
 
     torch.set_num_threads(threads)
-    pipe = _load_reference_pipeline(ref_repo, weights)
+    pipe = _load_reference_pipeline(ref_repo, weights, dtype)
     if output.exists():
         shutil.rmtree(output)
-    print(f"reference: torch {torch.__version__}, cpu float32, weights {weights}, "
+    print(f"reference: torch {torch.__version__}, cpu {dtype}, weights {weights}, "
           f"clip_len {clip_len}, upscale {upscale}, dit_overlap {overlap}")
     stats = pipe.restore_video(str(input_dir), str(output), upscale=upscale, clip_len=clip_len,
                                dit_overlap=overlap, png_save=True, verbose=True)
@@ -206,14 +240,15 @@ def run_reference(ref_repo: Path, weights: Path, input_dir: Path, output: Path,
 
 
 def run_reference_dump(ref_repo: Path, weights: Path, input_dir: Path, output: Path,
-                       clip_len: int, upscale: int, threads: int) -> None:
+                       clip_len: int, upscale: int, threads: int, dtype: str = "float32") -> None:
     """Drive the release's own stages chunk by chunk (overlap 0) and save what goes in
     and out of each: the same computation restore_video does, without its threads."""
     import torch
     from safetensors.torch import load_file, save_file
 
     torch.set_num_threads(threads)
-    pipe = _load_reference_pipeline(ref_repo, weights)
+    pipe = _load_reference_pipeline(ref_repo, weights, dtype)
+    compute = getattr(torch, dtype)
     from swiftvr import io as ref_io
     from swiftvr.streaming.chunk import ChunkType
     from swiftvr.streaming import dit as ref_dit
@@ -227,20 +262,20 @@ def run_reference_dump(ref_repo: Path, weights: Path, input_dir: Path, output: P
     tae.reset()
     dit.reset()
     dit.overlap = 0
-    prompt = pipe.prompt_emb.to(torch.float32)
+    prompt = pipe.prompt_emb.to(compute)
 
     files = []
     prev_latents = None
     with torch.inference_mode():
         for spec, rgb in ref_io.iter_video_clips_fixed_scheme(input_dir, clip_len, total, lq_h, lq_w):
             clip = ref_io.preprocess_clip_uint8(rgb, out_h, out_w, pipe.upscale_mode, pad_h, pad_w,
-                                                torch.float32)
+                                                compute)
             z = tae.encode_chunk_fixed(clip, spec)  # [1, L, C, h, w]
             g_off = dit._g_off
             zb = z.permute(0, 2, 1, 3, 4).contiguous()  # [1, C, L, h, w]
             if spec.ctype == ChunkType.LAST:
                 restored = dit.denoise_last_chunk(z, spec, prompt, prev_latents, n_lat,
-                                                  torch.device("cpu"), torch.float32)
+                                                  torch.device("cpu"), compute)
                 pad = (n_lat + 1) - (spec.b + 1)
                 t_off = max(0, g_off - pad)
                 # What denoise_last_chunk feeds the DiT (recorded here for the dump).
@@ -276,7 +311,8 @@ def run_reference_dump(ref_repo: Path, weights: Path, input_dir: Path, output: P
     # The first chunk's DiT, once more with every intermediate kept.
     z0 = load_file(str(output / files[0]))["latents"].permute(0, 2, 1, 3, 4).contiguous()
     temb, tproj, ctx = ref_dit._precompute_cond(pipe.transformer, 1, prompt,
-                                                torch.full((1,), ref_dit.INFERENCE_TIMESTEP))
+                                                torch.full((1,), ref_dit.INFERENCE_TIMESTEP,
+                                                           dtype=torch.float32))
     pt, ph, pw = pipe.transformer.config.patch_size
     grid = (z0.shape[2] // pt, z0.shape[3] // ph, z0.shape[4] // pw)
     cos, sin = ref_dit._rope_with_offset(pipe.transformer.rope, *grid, 0)
@@ -312,21 +348,42 @@ def _swiftvr_command() -> list[str]:
     raise SystemExit("swiftvr is not installed in this environment (pip install -e .)")
 
 
+def ours_command(weights: Path, input_dir: Path, output: Path, clip_len: int, upscale: int,
+                 overlap: int, dtype: str = "float32") -> list[str]:
+    """The `swiftvr restore` call of the parity runs (weights resident, as the release holds them)."""
+    return _swiftvr_command() + [
+        "restore", str(input_dir), str(output), "--weights", str(weights),
+        "--scale", str(upscale), "--chunk", str(clip_len), "--overlap", str(overlap),
+        "--dtype", dtype, "--device", "cpu", "--no-offload",
+    ]
+
+
 def run_ours(weights: Path, input_dir: Path, output: Path, clip_len: int, upscale: int,
-             overlap: int) -> int:
+             overlap: int, dtype: str = "float32") -> int:
     """Run `swiftvr restore`; return its exit status."""
     if output.exists():
         shutil.rmtree(output)
-    cmd = _swiftvr_command() + [
-        "restore", str(input_dir), str(output), "--weights", str(weights),
-        "--scale", str(upscale), "--chunk", str(clip_len), "--overlap", str(overlap),
-        "--dtype", "float32", "--device", "cpu",
-    ]
+    cmd = ours_command(weights, input_dir, output, clip_len, upscale, overlap, dtype)
     print("ours:", " ".join(cmd))
     t0 = time.perf_counter()
     rc = subprocess.run(cmd).returncode
     print(f"ours: exit status {rc} after {time.perf_counter() - t0:.2f}s")
     return rc
+
+
+def frame_stats(a: np.ndarray, b: np.ndarray) -> dict:
+    """How two uint8 frame stacks of one shape differ, in uint8 levels."""
+    diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    mse = float((diff.astype(np.float64) ** 2).mean())
+    return {
+        "max_abs": int(diff.max()),
+        "mean_abs": float(diff.mean()),
+        "psnr_db": float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse)),
+        "fraction_differing": float((diff > 0).mean()),
+        "values_differing": int((diff > 0).sum()),
+        "values": int(diff.size),
+        "per_frame_max": [int(v) for v in diff.reshape(len(diff), -1).max(axis=1)],
+    }
 
 
 def compare(a_dir: Path, b_dir: Path, max_diff: int, max_fraction: float | None) -> int:
@@ -343,16 +400,107 @@ def compare(a_dir: Path, b_dir: Path, max_diff: int, max_fraction: float | None)
         return 1
     if names_a != names_b:
         print("note: file names differ; frames are compared in numeric order")
-    diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
-    worst = int(diff.max())
-    fraction = float((diff > 0).mean())
-    per_frame = diff.reshape(len(diff), -1).max(axis=1)
-    print(f"max abs diff {worst} (uint8 levels); values differing {fraction:.6f} "
-          f"({int((diff > 0).sum())} of {diff.size})")
-    print("per-frame max:", " ".join(str(int(v)) for v in per_frame))
-    ok = worst <= max_diff and (max_fraction is None or fraction <= max_fraction)
+    stats = frame_stats(a, b)
+    print(f"max abs diff {stats['max_abs']} (uint8 levels); mean abs diff {stats['mean_abs']:.4f}; "
+          f"PSNR {stats['psnr_db']:.2f} dB; values differing {stats['fraction_differing']:.6f} "
+          f"({stats['values_differing']} of {stats['values']})")
+    print("per-frame max:", " ".join(str(v) for v in stats["per_frame_max"]))
+    ok = stats["max_abs"] <= max_diff and (max_fraction is None or stats["fraction_differing"] <= max_fraction)
     print("OK" if ok else "FAIL")
     return 0 if ok else 1
+
+
+def tensor_stats(ours, ref) -> dict:
+    """max / mean abs difference and the RMS of the difference relative to the reference's RMS."""
+    a, b = ours.double(), ref.double()
+    d = (a - b).abs()
+    return {"max_abs": float(d.max()), "mean_abs": float(d.mean()),
+            "rel_rms": float(d.pow(2).mean().sqrt() / b.pow(2).mean().sqrt().clamp_min(1e-30))}
+
+
+def _dump_chunks(dump: Path) -> list[tuple[str, Path]]:
+    """(kind, file) of the dumped chunks in video order."""
+    files = sorted(dump.glob("chunk*_*.safetensors"), key=lambda f: int(f.stem[5:].split("_")[0]))
+    return [(f.stem.split("_", 1)[1], f) for f in files]
+
+
+def run_stages(weights: Path, input_dir: Path, dump: Path, clip_len: int, upscale: int, dtype: str,
+               offload: bool, save: Path | None) -> dict:
+    """swiftvr's model, stage by stage, on the inputs the release's stages got (`reference-dump`).
+
+    Each stage is fed the release's own input for it, so a difference is that stage's alone:
+    the encoder (the release's prepared frames), the DiT (the release's DiT input and RoPE
+    offset), the decoder (the release's restored latents; decoder state carried as ours
+    carries it), every DiT block of the first chunk (fed the release's DiT input), and the
+    whole path from the PNG frames as `swiftvr restore` runs it (`end_to_end`). Runs with
+    the project's python.
+    """
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    try:
+        from swiftvr_cli.model.loading import load_official
+    except ImportError:  # run from a checkout without installing the package
+        sys.path.insert(0, str(REPO_ROOT / "src"))
+        from swiftvr_cli.model.loading import load_official
+    from swiftvr_cli.model.protocol import ChunkKind
+    from swiftvr_cli.model.reae import StreamState
+    from swiftvr_cli.model.swiftvr import RestoreState
+
+    compute = getattr(torch, dtype)
+    model = load_official(weights, dtype=compute, offload=offload)
+    _, frames = load_pngs(input_dir)
+    video = torch.from_numpy(frames).permute(0, 3, 1, 2).float()  # [T, 3, h, w] on 0..255
+    size = (video.shape[2] * upscale, video.shape[3] * upscale)
+    report: dict = {"dtype": dtype, "offload": offload, "chunks": []}
+    kept: dict[str, torch.Tensor] = {}
+    encoder, decoder, state = StreamState(), StreamState(), RestoreState()
+    chunks = _dump_chunks(dump)
+    with torch.inference_mode():
+        context_kv = model.context_kv()
+        for index, (kind, path) in enumerate(chunks):
+            ref = load_file(str(path))
+            start = int(ref["frame_start"])
+            stop = int(load_file(str(chunks[index + 1][1]))["frame_start"]) if index + 1 < len(chunks) else len(video)
+            row: dict = {"chunk": path.stem, "frames": [start, stop - 1]}
+            clip = ref["input"].to(compute)
+            if kind == "last":  # the release repeats the last frame after pixel-unshuffle; the same frames
+                clip = torch.cat([clip, clip[:, -1:].expand(-1, 3, -1, -1, -1)], dim=1)
+            latents = model.reae.encode(clip, encoder)
+            row["encoder"] = tensor_stats(latents, ref["latents"])
+            z = ref["dit_in"].to(compute)
+            restored = model.transformer.restore(z, context_kv, int(ref["t_offset"]))
+            restored = restored[:, :, -ref["restored"].shape[1]:].permute(0, 2, 1, 3, 4)
+            row["dit"] = tensor_stats(restored, ref["restored"])
+            decoded = model.reae.decode(ref["restored"].to(compute), decoder)
+            if index == 0:
+                decoded = decoded[:, 3:]  # the decoder runs 3 frames behind
+            decoded = decoded[:, :, :, :size[0], :size[1]]
+            row["decoder"] = tensor_stats(decoded, ref["decoded"])
+            out, state = model.restore_chunk(video[start:stop], ChunkKind(kind), state, size=size,
+                                             clip_len=clip_len)
+            row["end_to_end"] = tensor_stats(out[None], ref["decoded"])
+            report["chunks"].append(row)
+            kept.update({f"{path.stem}.latents": latents, f"{path.stem}.restored": restored,
+                         f"{path.stem}.decoded": decoded, f"{path.stem}.end_to_end": out[None]})
+            print(json.dumps(row), flush=True)
+
+        first = load_file(str(dump / "first_chunk_dit.safetensors"))
+        outputs: list[torch.Tensor] = []
+        hooks = [block.register_forward_hook(lambda m, a, out: outputs.append(out.detach().clone()))
+                 for block in model.transformer.blocks]
+        try:
+            pred = model.transformer(first["dit_in"].to(compute), context_kv, 0)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        report["dit_pred_first_chunk"] = tensor_stats(pred, first["dit_pred"])
+        report["blocks_first_chunk_rel_rms"] = [tensor_stats(o, first[f"block{i}_out"])["rel_rms"]
+                                                for i, o in enumerate(outputs)]
+        kept["first_chunk.dit_pred"] = pred
+    if save is not None:
+        save_file({k: v.float().contiguous() for k, v in kept.items()}, str(save))
+    return report
 
 
 # --------------------------------------------------------------------------- #
@@ -360,12 +508,14 @@ def compare(a_dir: Path, b_dir: Path, max_diff: int, max_fraction: float | None)
 # --------------------------------------------------------------------------- #
 
 
-def _add_run_args(p: argparse.ArgumentParser) -> None:
+def _add_run_args(p: argparse.ArgumentParser, output: bool = True) -> None:
     p.add_argument("--weights", type=Path, required=True, help="checkpoint directory")
     p.add_argument("--input", type=Path, required=True, help="input PNG folder")
-    p.add_argument("--output", type=Path, required=True, help="output PNG folder (replaced)")
+    if output:
+        p.add_argument("--output", type=Path, required=True, help="output PNG folder (replaced)")
     p.add_argument("--clip-len", type=int, default=CLIP_LEN, help="middle chunk size in frames")
     p.add_argument("--upscale", type=int, default=UPSCALE)
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -400,6 +550,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_args(p)
     p.add_argument("--dit-overlap", type=int, default=DIT_OVERLAP)
 
+    p = sub.add_parser("stages", help="swiftvr's model stage by stage on a reference-dump's inputs")
+    _add_run_args(p, output=False)
+    p.add_argument("--dump", type=Path, required=True, help="folder written by reference-dump")
+    p.add_argument("--offload", action="store_true", help="stream the DiT blocks (float32 at full size)")
+    p.add_argument("--save", type=Path, default=None, help="safetensors file for swiftvr's stage outputs")
+    p.add_argument("--json", type=Path, default=None, help="write the differences here")
+
     p = sub.add_parser("compare", help="compare two PNG folders")
     p.add_argument("a", type=Path)
     p.add_argument("b", type=Path)
@@ -414,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="python of the reference environment")
     p.add_argument("--clip-len", type=int, default=CLIP_LEN)
     p.add_argument("--upscale", type=int, default=UPSCALE)
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
     p.add_argument("--sharded", action="store_true")
     return ap
 
@@ -426,13 +584,20 @@ def main(argv: list[str] | None = None) -> int:
         tiny_checkpoint(args.output, args.seed, args.sharded)
     elif args.cmd == "reference":
         run_reference(args.ref_repo, args.weights, args.input, args.output, args.clip_len,
-                      args.upscale, args.dit_overlap, args.threads)
+                      args.upscale, args.dit_overlap, args.threads, args.dtype)
     elif args.cmd == "reference-dump":
         run_reference_dump(args.ref_repo, args.weights, args.input, args.output, args.clip_len,
-                           args.upscale, args.threads)
+                           args.upscale, args.threads, args.dtype)
     elif args.cmd == "ours":
         return run_ours(args.weights, args.input, args.output, args.clip_len, args.upscale,
-                        args.dit_overlap)
+                        args.dit_overlap, args.dtype)
+    elif args.cmd == "stages":
+        report = run_stages(args.weights, args.input, args.dump, args.clip_len, args.upscale,
+                            args.dtype, args.offload, args.save)
+        text = json.dumps(report, indent=2)
+        if args.json is not None:
+            args.json.write_text(text + "\n")
+        print(text)
     elif args.cmd == "compare":
         return compare(args.a, args.b, args.max_diff, args.max_fraction)
     elif args.cmd == "all":
@@ -442,10 +607,10 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([str(args.ref_python), str(Path(__file__).resolve()), "reference",
                         "--ref-repo", str(args.ref_repo), "--weights", str(w / "weights"),
                         "--input", str(w / "input"), "--output", str(w / "reference"),
-                        "--clip-len", str(args.clip_len), "--upscale", str(args.upscale)],
-                       check=True)
+                        "--clip-len", str(args.clip_len), "--upscale", str(args.upscale),
+                        "--dtype", args.dtype], check=True)
         rc = run_ours(w / "weights", w / "input", w / "ours", args.clip_len, args.upscale,
-                      DIT_OVERLAP)
+                      DIT_OVERLAP, args.dtype)
         if rc != 0:
             return rc
         return compare(w / "reference", w / "ours", MAX_ABS_DIFF, None)
