@@ -37,9 +37,14 @@ or all of it at once (the reference step is run with --ref-python):
         --ref-python $REF_PY
 `reference-dump` (run with the reference's python) saves per-chunk intermediate tensors
 (encoder latents, DiT input/prediction, restored latents, decoded frames) and, for the
-first chunk, the conditioning and every block's output, for debugging.
+first chunk, the conditioning and every block's output, for debugging. `stages` (the
+project's python) feeds those inputs to swiftvr's own encoder, DiT, blocks and decoder and
+prints each stage's difference. `--dtype bfloat16` runs any step in bf16;
+benchmarks/fullsize_parity.py chains the steps on the full-size checkpoint.
 
-Two things the harness does on top of calling the release as-is:
+Three things the harness does on top of calling the release as-is:
+- It loads the transformer in the run's dtype and frees the unfused q/k/v copies once
+  fused (`_load_reference_pipeline`): the same values, half the memory at full size.
 - The release builds its ReAE decoder with widths 512/256/128 no matter what the
   checkpoint holds; for a tiny checkpoint with other widths the harness builds the
   release's own ReAE class with the widths read from `decoder.1/8/14.weight`.

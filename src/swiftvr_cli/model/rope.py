@@ -54,8 +54,9 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     """Rotate channel pairs. x: [B, heads, N, head_dim]; cos/sin: [N, head_dim/2].
 
     The rotation runs in the precision of cos/sin (float32) and is cast back to
-    x's dtype, so bf16 inference does not round the angles (the release rotates
-    in float64 for the same reason).
+    x's dtype, so bf16 inference does not round the angles. (The release computes
+    its tables in float64 but casts them with the model, so in bf16 it rotates in
+    bf16: one of the roundings benchmarks/README.md lists for the full-size parity.)
     """
     a, b = x.to(cos.dtype).unflatten(-1, (-1, 2)).unbind(-1)  # even / odd channels, [B, heads, N, d/2]
     rotated = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
