@@ -24,7 +24,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-_Y_WEIGHTS = (65.481, 128.553, 24.966)
+Y_WEIGHTS = (65.481, 128.553, 24.966)
 
 
 def _check_pair(a: torch.Tensor, b: torch.Tensor) -> None:
@@ -46,7 +46,7 @@ def rgb_to_y(x: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tenso
     """BT.601 luma on a 0..255 scale (16..235), ``[T, 3, H, W] -> [T, H, W]`` (float64 unless asked)."""
     x = x.to(dtype)
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
-    return 16.0 + _Y_WEIGHTS[0] * r + _Y_WEIGHTS[1] * g + _Y_WEIGHTS[2] * b
+    return 16.0 + Y_WEIGHTS[0] * r + Y_WEIGHTS[1] * g + Y_WEIGHTS[2] * b
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, *, y_only: bool, crop_border: int = 0) -> float:

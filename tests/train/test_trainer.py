@@ -160,3 +160,20 @@ def test_warm_start_from_shipped_weights_or_a_checkpoint(tmp_path, data_dir):  #
         assert warm.step == 0
         for name, value in source.model.state_dict().items():
             assert torch.equal(value, warm.model.state_dict()[name]), name
+
+
+def test_luma_weight_adds_the_luma_error_and_ignores_colour_only_error():
+    from swiftvr_cli.metrics import Y_WEIGHTS
+    from swiftvr_cli.train.trainer import clip_loss
+
+    target = torch.full((1, 2, 3, 8, 8), 0.5)
+    grey = target + 0.1  # a brightness error: luma moves by 0.1 x (sum of the weights)
+    luma_step = 0.1 * sum(Y_WEIGHTS) / 255.0
+    assert clip_loss(grey, target, 0.0, luma_weight=2.0).item() == pytest.approx(0.01 + 2.0 * luma_step**2, rel=1e-4)
+    # a colour error with no luma change (orthogonal to the luma weights) costs only its RGB error
+    w = torch.tensor(Y_WEIGHTS)
+    chroma = torch.tensor([1.0, 0.0, 0.0]) - w * w[0] / (w @ w)
+    tinted = target + 0.05 * chroma.view(1, 1, 3, 1, 1)
+    plain = clip_loss(tinted, target, 0.0)
+    assert plain.item() > 0
+    assert clip_loss(tinted, target, 0.0, luma_weight=5.0).item() == pytest.approx(plain.item(), rel=1e-4, abs=1e-9)

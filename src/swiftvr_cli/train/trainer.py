@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from ..metrics import Y_WEIGHTS
 from ..model.loading import random_model, save_embedded
 from ..model.presets import preset
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, prepare_frames
@@ -154,6 +155,7 @@ class TrainConfig:
     min_lr: float = 5e-5
     warmup: int = 200
     temporal_weight: float = 0.5
+    luma_weight: float = 0.0  # extra squared error on luma (see clip_loss)
     clean_prob: float = 0.35  # share of clips with clean degradations (bicubic down, light codec)
     light_prob: float = 0.45  # share with everyday ones (mild blur, codec, little noise); the rest heavy
     seed: int = 0
@@ -208,8 +210,13 @@ def echoed(batch: Batch, transform: int) -> Batch:
 CLEAN_UP_MIX: dict[str, tuple[float, float]] = {"clean": (0.6, 0.3), "codec": (0.85, 0.15)}
 
 
-def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -> torch.Tensor:
-    """Frames [B, T, 3, H, W]: squared error on the frames + on consecutive-frame differences.
+def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float, luma_weight: float = 0.0) -> torch.Tensor:
+    """Frames [B, T, 3, H, W]: squared error on the frames + on consecutive-frame differences,
+    + ``luma_weight`` x squared error on BT.601 luma (in [0, 1] units).
+
+    The luma term exists because models are judged on PSNR-Y: with RGB error alone, a
+    denoiser buys its loss by removing colour noise (cheap, invisible in Y) while smoothing
+    luma detail, and fell below the noisy input in Y on detailed real footage.
 
     Squared error, not L1/Charbonnier: with an L1 loss the many flat pixels (where the
     upscaled input is already right up to 8-bit noise) contribute sign noise of the same
@@ -217,9 +224,17 @@ def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float) -
     is in weights/README.md, Training).
     """
     loss = F.mse_loss(out, target)
+    if luma_weight:
+        loss = loss + luma_weight * F.mse_loss(_luma(out), _luma(target))
     if temporal_weight and out.shape[1] > 1:
         loss = loss + temporal_weight * F.mse_loss(out[:, 1:] - out[:, :-1], target[:, 1:] - target[:, :-1])
     return loss
+
+
+def _luma(x: torch.Tensor) -> torch.Tensor:
+    """[..., 3, H, W] in [0, 1] -> BT.601 luma [..., H, W] in [0, 1] (metrics.rgb_to_y without its offset and scale)."""
+    r, g, b = (x.select(-3, c) for c in range(3))
+    return (Y_WEIGHTS[0] * r + Y_WEIGHTS[1] * g + Y_WEIGHTS[2] * b) / 255.0
 
 
 def _filled_frames(lq01: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -470,7 +485,7 @@ class Trainer:
             group["lr"] = lr_at(self.step, self.cfg)
         run = run_detail if self.cfg.detail_only else run_clip
         out = run(self.model, lq.to(self.device), size, None if mask is None else mask.to(self.device))
-        loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight)
+        loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight, self.cfg.luma_weight)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
