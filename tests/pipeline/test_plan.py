@@ -98,3 +98,13 @@ def test_a_short_video_cannot_fill_the_queues(weights):
     long, short = host(None), host(13)
     assert short < long  # 13 frames at --chunk 8: two chunks, not three in flight
     assert host(1000) == long
+
+
+def test_a_pipe_streams_only_when_the_weights_alone_would_not_fit(weights):
+    """stdin has no size in its headers: the choice compares the resident weights and the runtime."""
+    cfg, prompt_len = model_config(weights)
+    floor = budget.RUNTIME["cpu"] + budget.weight_bytes(cfg, torch.float32, False, prompt_len)
+    choose = lambda limit: plan.choose_offload(weights, "-", CPU, torch.float32, 4.0, 8, max_memory=limit, auto=False)  # noqa: E731
+    note = choose(floor - 1)
+    assert note is not None and "--offload" in note and "--max-memory allows" in note
+    assert choose(floor + 1) is None
