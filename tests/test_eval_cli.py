@@ -11,6 +11,7 @@ import sys
 import av
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from swiftvr_cli.cli import app
@@ -146,7 +147,8 @@ def test_png_shows_the_worst_frame_labelled(video, tmp_path):
     with av.open(str(png)) as container:
         image = next(container.decode(video=0)).to_ndarray(format="rgb24")
     tiles = 4  # ours, bicubic, lanczos, reference
-    assert image.shape[1] == tiles * 64 + (tiles - 1) * 4  # 64-pixel crops of the 96x64 clip, 4-pixel gaps
+    # the 256-pixel crop holds the whole 96x64 frame, wherever its error is; 4-pixel gaps
+    assert image.shape[1] == tiles * 96 + (tiles - 1) * 4
     strip = image[:9]  # the title: white text on black
     assert (strip == 255).any() and (strip == 0).mean() > 0.5
     assert rows["ours"]["baseline"] == "bicubic" and isinstance(rows["ours"]["gain_db"], float)
@@ -189,3 +191,14 @@ def test_eval_sweeps_the_strength(tmp_path):
     assert sweep["1"]["ours"]["gain_db"] != pytest.approx(0.0, abs=0.02)
     bad = run("eval", "--degrade", "x4-area", video, "--strength", "3")
     assert bad.exit_code == 2 and "strength" in bad.output
+
+
+def test_the_worst_crop_is_whole_and_holds_the_error():
+    from swiftvr_cli.evaluation import _crop_corner
+
+    reference = torch.zeros(3, 64, 96)
+    ours = reference.clone()
+    ours[:, 40:50, 85:95] = 1.0  # the error sits at the bottom right edge
+    top, left = _crop_corner({"ours": ours, "bicubic": reference, "reference": reference}, "ours", "bicubic", (32, 48))
+    assert 0 <= top <= 64 - 32 and 0 <= left <= 96 - 48  # the crop lies fully inside the frame
+    assert top <= 40 and top + 32 >= 50 and left <= 85 and left + 48 >= 95  # and shows the whole error

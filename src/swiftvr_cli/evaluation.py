@@ -241,17 +241,18 @@ def degrade_eval(model, clean: torch.Tensor, task: str, clip_len: int = 24, stre
     return Evaluation(rows, worst, tiles)
 
 
-def _crop_corner(tiles: dict[str, torch.Tensor], ours: str, baseline: str | None, crop: int) -> tuple[int, int]:
-    """Top-left corner of the crop to show: where ours is furthest from the reference
-    (beyond the baseline's error, when there is one)."""
+def _crop_corner(tiles: dict[str, torch.Tensor], ours: str, baseline: str | None, crop: tuple[int, int]) -> tuple[int, int]:
+    """Top-left corner of the (h, w) crop to show: where ours is furthest from the reference
+    (beyond the baseline's error, when there is one). Every candidate lies fully inside the
+    frame, so the crop always has the asked size wherever the error is."""
     reference = tiles["reference"]
     error = (tiles[ours] - reference).pow(2).mean(0)
     if baseline is not None:
         error = error - (tiles[baseline] - reference).pow(2).mean(0)
-    stride = max(1, crop // 4)
+    stride = (max(1, crop[0] // 4), max(1, crop[1] // 4))
     score = F.avg_pool2d(error[None, None], crop, stride=stride)[0, 0]
     index = int(score.argmax())
-    return (index // score.shape[1]) * stride, (index % score.shape[1]) * stride
+    return (index // score.shape[1]) * stride[0], (index % score.shape[1]) * stride[1]
 
 
 def save_worst_frame(evaluation: Evaluation, path: Path, crop: int = 256) -> Path:
@@ -263,7 +264,7 @@ def save_worst_frame(evaluation: Evaluation, path: Path, crop: int = 256) -> Pat
     height, width = tiles["reference"].shape[-2:]
     crop_h, crop_w = min(crop, height), min(crop, width)
     ours = evaluation.rows[0]
-    top, left = _crop_corner(tiles, ours.name, ours.metrics.get("baseline"), min(crop_h, crop_w))
+    top, left = _crop_corner(tiles, ours.name, ours.metrics.get("baseline"), (crop_h, crop_w))
     psnr = {row.name: row.psnr_y_frames[evaluation.worst_frame] for row in evaluation.rows}
     labelled = {
         (name if name not in psnr else f"{name} {psnr[name]:.2f} dB"): tile[:, top : top + crop_h, left : left + crop_w]
