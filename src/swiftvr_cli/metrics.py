@@ -43,9 +43,9 @@ def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
 
 
 def rgb_to_y(x: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """BT.601 luma on a 0..255 scale (16..235), ``[T, 3, H, W] -> [T, H, W]`` (float64 unless asked)."""
+    """BT.601 luma on a 0..255 scale (16..235), ``[..., 3, H, W] -> [..., H, W]`` (float64 unless asked)."""
     x = x.to(dtype)
-    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    r, g, b = x[..., 0, :, :], x[..., 1, :, :], x[..., 2, :, :]
     return 16.0 + Y_WEIGHTS[0] * r + Y_WEIGHTS[1] * g + Y_WEIGHTS[2] * b
 
 

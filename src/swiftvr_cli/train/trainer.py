@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from ..metrics import Y_WEIGHTS
+from ..metrics import rgb_to_y
 from ..model.loading import random_model, save_embedded
 from ..model.presets import preset
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, prepare_frames
@@ -224,17 +224,11 @@ def clip_loss(out: torch.Tensor, target: torch.Tensor, temporal_weight: float, l
     is in weights/README.md, Training).
     """
     loss = F.mse_loss(out, target)
-    if luma_weight:
-        loss = loss + luma_weight * F.mse_loss(_luma(out), _luma(target))
+    if luma_weight:  # luma in [0, 1] units (its offset cancels in the difference)
+        loss = loss + luma_weight * F.mse_loss(rgb_to_y(out, out.dtype) / 255.0, rgb_to_y(target, target.dtype) / 255.0)
     if temporal_weight and out.shape[1] > 1:
         loss = loss + temporal_weight * F.mse_loss(out[:, 1:] - out[:, :-1], target[:, 1:] - target[:, :-1])
     return loss
-
-
-def _luma(x: torch.Tensor) -> torch.Tensor:
-    """[..., 3, H, W] in [0, 1] -> BT.601 luma [..., H, W] in [0, 1] (metrics.rgb_to_y without its offset and scale)."""
-    r, g, b = (x.select(-3, c) for c in range(3))
-    return (Y_WEIGHTS[0] * r + Y_WEIGHTS[1] * g + Y_WEIGHTS[2] * b) / 255.0
 
 
 def _filled_frames(lq01: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
