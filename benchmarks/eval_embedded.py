@@ -25,8 +25,9 @@ from pathlib import Path
 import torch
 
 from swiftvr_cli.degradations import EVAL_DEGRADATIONS
-from swiftvr_cli.evaluation import frame_gains, pick_baseline, restore_with_baselines
-from swiftvr_cli.metrics import evaluate, gain_summary, psnr_per_frame
+from swiftvr_cli.evaluation import gains_over_baseline, restore_with_baselines
+from swiftvr_cli.failures import UsageError
+from swiftvr_cli.metrics import evaluate, gain_summary
 from swiftvr_cli.model.loading import load_model
 from swiftvr_cli.tasks import degradation_weights
 from swiftvr_cli.train.data import real_validation_clips
@@ -56,10 +57,7 @@ def evaluate_task(model, clips, task: str, strength: float | None, cnn) -> dict:
         if cnn is not None and EVAL_DEGRADATIONS[task].scale == 4:
             outputs["cnn_baseline"] = cnn(lq).clamp(0, 1)
         rows = {method: evaluate(out, clean) for method, out in outputs.items()}
-        per_frame = {m: psnr_per_frame(out, clean, y_only=True) for m, out in outputs.items() if m != "cnn_baseline"}
-        ours = per_frame.pop("ours")
-        base_method = pick_baseline(per_frame)
-        gains = frame_gains(ours, per_frame[base_method])
+        base_method, _, gains = gains_over_baseline({m: out for m, out in outputs.items() if m != "cnn_baseline"}, clean)
         all_gains += gains
         per_clip[name] = {"baseline": base_method, "gain": gain_summary(gains), "metrics": rows}
     overall = gain_summary(all_gains)
@@ -76,7 +74,10 @@ def evaluate_task(model, clips, task: str, strength: float | None, cnn) -> dict:
 
 
 def parse_strengths(text: str | None) -> list[float | None]:
-    return [None] if not text else [float(v) for v in text.split(",")]
+    """None: the weights' own default; else the CLI's parsing and bounds (`swiftvr eval --strength`)."""
+    from swiftvr_cli.cli.measure import parse_strengths as parse
+
+    return [None] if not text else list(parse(text))
 
 
 @torch.no_grad()
@@ -92,6 +93,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=20)
     args = parser.parse_args()
 
+    try:
+        strengths = parse_strengths(args.strength)
+    except UsageError as error:  # one line, not a traceback
+        parser.error(str(error))
     torch.set_num_threads(1)
     dtype = getattr(torch, args.dtype)
     cnn = baseline_cnn(args.baseline)
@@ -102,7 +107,7 @@ def main() -> None:
         path = args.weights or str(degradation_weights(task))
         model = load_model(path, dtype=dtype)
         models[task] = {"weights": Path(path).name, "parameters": sum(p.numel() for p in model.parameters()), "default_strength": model.default_strength}
-        for strength in parse_strengths(args.strength):
+        for strength in strengths:
             result = evaluate_task(model, clips, task, strength, cnn)
             results.setdefault(task, []).append(result)
             s = model.default_strength if strength is None else strength

@@ -93,6 +93,17 @@ def frame_gains(ours: list[float], baseline: list[float]) -> list[float]:
     return [0.0 if a == b else a - b for a, b in zip(ours, baseline)]
 
 
+def gains_over_baseline(outputs: dict[str, torch.Tensor], clean: torch.Tensor) -> tuple[str | None, list[float], list[float]]:
+    """Outputs by name ("ours" and the plain methods) -> the baseline's name, our PSNR-Y per
+    frame and our per-frame gain over the baseline (the rule of `pick_baseline`)."""
+    from .metrics import psnr_per_frame
+
+    per_frame = {name: psnr_per_frame(out, clean, y_only=True) for name, out in outputs.items()}
+    ours = per_frame.pop("ours")
+    baseline = pick_baseline(per_frame)
+    return baseline, ours, frame_gains(ours, per_frame[baseline])
+
+
 def summarise(rows: list[EvalRow], ours: str) -> int:
     """Add the per-frame summary to each row (frames, worst and worst-10 % PSNR-Y) and to
     ours its gain over the baseline (mean, worst frame, worst 10 %); the worst frame's index

@@ -320,8 +320,8 @@ def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=SR_VAL
     Restored through the real chunk path. The baseline is bicubic for super-resolution,
     the best of the degraded input and the task's simple method at the same size.
     """
-    from ..evaluation import frame_gains, pick_baseline, restore_with_baselines
-    from ..metrics import gain_summary, psnr_per_frame
+    from ..evaluation import gains_over_baseline, restore_with_baselines
+    from ..metrics import gain_summary
 
     model.eval()
     result: dict[str, float] = {}
@@ -329,10 +329,7 @@ def validate(model: SwiftVR, clips: list[tuple[str, torch.Tensor]], tasks=SR_VAL
         gains, psnrs, every_gain, clip_gains = [], [], [], []
         for _, clip in clips:
             clean, _, outputs = restore_with_baselines(model, clip, task, clip_len=4)
-            ours = psnr_per_frame(outputs.pop("ours"), clean, y_only=True)
-            others = {name: psnr_per_frame(out, clean, y_only=True) for name, out in outputs.items()}
-            base = others[pick_baseline(others)]
-            clip_frame_gains = frame_gains(ours, base)
+            _, ours, clip_frame_gains = gains_over_baseline(outputs, clean)
             psnrs.append(sum(ours) / len(ours))
             gains.append(sum(clip_frame_gains) / len(clip_frame_gains))
             every_gain += clip_frame_gains
