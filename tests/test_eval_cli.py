@@ -202,3 +202,13 @@ def test_the_worst_crop_is_whole_and_holds_the_error():
     top, left = _crop_corner({"ours": ours, "bicubic": reference, "reference": reference}, "ours", "bicubic", (32, 48))
     assert 0 <= top <= 64 - 32 and 0 <= left <= 96 - 48  # the crop lies fully inside the frame
     assert top <= 40 and top + 32 >= 50 and left <= 85 and left + 48 >= 95  # and shows the whole error
+
+
+def test_the_worst_crop_reaches_the_last_columns():
+    from swiftvr_cli.evaluation import _crop_corner
+
+    reference = torch.zeros(3, 64, 100)
+    ours = reference.clone()
+    ours[:, 10:20, 97:100] = 1.0  # beyond every quarter-crop step of a 48-wide crop (0, 12, ..., 48)
+    top, left = _crop_corner({"ours": ours, "reference": reference}, "ours", None, (32, 48))
+    assert left + 48 == 100 and top <= 10 and top + 32 >= 20

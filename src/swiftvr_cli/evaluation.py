@@ -260,10 +260,18 @@ def _crop_corner(tiles: dict[str, torch.Tensor], ours: str, baseline: str | None
     error = (tiles[ours] - reference).pow(2).mean(0)
     if baseline is not None:
         error = error - (tiles[baseline] - reference).pow(2).mean(0)
-    stride = (max(1, crop[0] // 4), max(1, crop[1] // 4))
-    score = F.avg_pool2d(error[None, None], crop, stride=stride)[0, 0]
+    # window sums from an integral image, at every quarter-crop step and at the far edges
+    # (so an error in the last rows or columns is reachable too)
+    integral = F.pad(error.double().cumsum(0).cumsum(1), (1, 0, 1, 0))
+    starts = [
+        torch.tensor(sorted(set(range(0, size - side + 1, max(1, side // 4))) | {size - side}))
+        for size, side in zip(error.shape, crop)
+    ]
+    top, left = starts[0][:, None], starts[1][None, :]
+    bottom, right = top + crop[0], left + crop[1]
+    score = integral[bottom, right] - integral[top, right] - integral[bottom, left] + integral[top, left]
     index = int(score.argmax())
-    return (index // score.shape[1]) * stride[0], (index % score.shape[1]) * stride[1]
+    return int(starts[0][index // score.shape[1]]), int(starts[1][index % score.shape[1]])
 
 
 def save_worst_frame(evaluation: Evaluation, path: Path, crop: int = 256) -> Path:
