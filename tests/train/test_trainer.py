@@ -52,6 +52,25 @@ def test_widened_detail_branch_starts_as_the_narrow_one_and_its_new_units_learn(
     assert last.grad[:, width:].abs().sum() > 0  # the new units' outputs are live
 
 
+def test_deepened_detail_branch_starts_as_the_shallow_one_and_its_new_layers_learn():
+    """Identity convolutions inserted before the output: same output at step 0, live gradients."""
+    shallow, deep = random_model(preset("tiny"), seed=1), random_model(preset("tiny-deep"), seed=2)
+    assert len(deep.reae.detail.body) > len(shallow.reae.detail.body)
+    with torch.no_grad():
+        for p in shallow.reae.detail.parameters():
+            p.normal_(0, 0.05)
+        load_grown(deep, shallow.state_dict())
+    deep.requires_grad_(True)
+    lq = torch.rand(1, 5, 3, 64, 64)
+    a, _ = shallow.reae.detail(lq, None, None)
+    b, _ = deep.reae.detail(lq, None, None)
+    assert a.abs().mean() > 1e-3  # a real function, not two silent branches
+    assert torch.allclose(a, b, atol=1e-5)
+    b.square().sum().backward()
+    inserted = deep.reae.detail.body[len(shallow.reae.detail.body) - 1]
+    assert inserted.weight.grad.abs().sum() > 0
+
+
 def test_detail_branch_starts_silent_with_activations_at_the_input_scale():
     """He initialisation: the signal reaching the (zero) output conv is not shrunk by depth,
     so the first steps train every layer (the default init shrank it ~20x over 7 layers)."""

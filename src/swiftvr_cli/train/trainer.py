@@ -115,10 +115,37 @@ def draw_degradation(scale: int, g: torch.Generator, clean_prob: float = 0.35, l
     return DegradeConfig(scale=scale)
 
 
+def deepen_detail(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A shallower detail branch's tensors laid out for the model's deeper one, same function.
+
+    The old output convolution moves to the new last index; each inserted convolution
+    starts as the identity (a Dirac kernel, zero bias). It follows a ReLU, so its input
+    is non-negative and conv + ReLU passes it through unchanged: the deeper branch
+    starts as the old one and can still learn. Tensors of a branch as deep as the
+    model's come back unchanged.
+    """
+    prefix = next((name.rsplit("body.", 1)[0] + "body." for name in model.state_dict() if ".detail.body." in name), None)
+    if prefix is None:
+        return tensors
+    convs = lambda names: sorted({int(n[len(prefix):].split(".")[0]) for n in names if n.startswith(prefix)})  # noqa: E731
+    new, old = convs(model.state_dict()), convs(tensors)
+    if not old or old[-1] >= new[-1]:
+        return tensors
+    out = {name: value for name, value in tensors.items() if not name.startswith(f"{prefix}{old[-1]}.")}
+    for kind in ("weight", "bias"):
+        out[f"{prefix}{new[-1]}.{kind}"] = tensors[f"{prefix}{old[-1]}.{kind}"]
+    for index in new[len(old) - 1 : -1]:
+        weight = model.state_dict()[f"{prefix}{index}.weight"]
+        out[f"{prefix}{index}.weight"] = torch.nn.init.dirac_(torch.empty_like(weight))
+        out[f"{prefix}{index}.bias"] = torch.zeros(weight.shape[0])
+    return out
+
+
 def load_grown(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
     """Warm start from a smaller model of the same family, keeping its function exactly.
 
-    Equal shapes are copied. A tensor that grew gets the old values in its leading
+    A deeper detail branch gets identity convolutions before its output layer
+    (`deepen_detail`). Equal shapes are copied. A tensor that grew gets the old values in its leading
     slice; the old units' weights on new inputs (e.g. a conv's extra input channels,
     or the channels of new units before it) are zeroed, so new inputs start switched
     off; new units (extra output rows) keep their initialisation, so a wider layer
@@ -126,6 +153,7 @@ def load_grown(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None
     (Net2Net-style widening: the grown model starts as the old one and can still
     learn). Tensors the old model lacks keep their initialisation.
     """
+    tensors = deepen_detail(model, tensors)
     own = model.state_dict()
     for name, old in tensors.items():
         if name not in own:
