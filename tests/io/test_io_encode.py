@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import av
+import numpy as np
 import pytest
 import torch
 
@@ -50,6 +51,26 @@ def test_missing_pts_follow_the_frame_rate(cfr_mp4, tmp_path):
     with VideoWriter(out, width=64, height=48, source=info, options=EncodeOptions()) as writer:
         writer.write(torch.rand(5, 3, 48, 64), [None] * 5)
     assert media.frame_times(out) == pytest.approx([i / 25 for i in range(5)], abs=1e-4)
+
+
+def test_frames_sharing_one_timestamp_play_at_the_declared_rate(tmp_path):
+    """A broken clip (every frame stamped 0) is read as its declared 24 fps, not the
+    312 fps its collapsed duration implies, and written one frame duration apart."""
+    broken = str(tmp_path / "same_pts.mp4")
+    with av.open(broken, "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(13):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 10, np.uint8), format="rgb24")
+            frame.pts = 0
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    assert probe(broken).fps == 24
+    out = str(tmp_path / "out.mp4")
+    writer = transcode(broken, out)
+    assert writer.frames_written == 13
+    assert probe(out).fps == 24
+    assert media.frame_times(out) == pytest.approx([i / 24 for i in range(13)], abs=1e-3)
 
 
 def test_colour_tags_and_range_copied(tmp_path):

@@ -95,7 +95,17 @@ def _rotation(frame: av.VideoFrame, stream: av.stream.Stream) -> int:
 
 
 def _fps(stream: av.video.stream.VideoStream) -> Fraction | None:
-    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+    """The average rate, unless broken timestamps make it absurd.
+
+    FFmpeg's average is frames over the stream's duration; when frames repeat one
+    timestamp that duration collapses (13 frames in 1/24 s reads as 312 fps), while
+    the rate the stream declares still holds. Over twice the declared rate is taken
+    as that case (a real variable-rate clip averages below its finest step).
+    """
+    average, declared = stream.average_rate, stream.guessed_rate or stream.base_rate
+    if average and declared and average > 2 * declared:
+        return Fraction(declared)
+    for rate in (average, declared):
         if rate:
             return Fraction(rate)
     return None

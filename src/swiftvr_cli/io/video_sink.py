@@ -138,7 +138,11 @@ class ContainerSink:
             self._notes.append("interlaced input: resizing mixes its fields, so the output is tagged progressive")
 
     def _next_pts(self, pts: int | None) -> int:
-        """Source pts, or index/fps when unknown; nudged forward if not increasing."""
+        """Source pts, or index/fps when unknown; one frame duration on from the last if not increasing.
+
+        A whole frame, not one tick: a clip whose frames all share a timestamp then
+        plays at its rate instead of thousands of frames a second.
+        """
         index = self.frames_written
         if self._y4m:
             value = index
@@ -150,7 +154,7 @@ class ContainerSink:
             if not self._pts_fixed:
                 self._notes.append(f"non-increasing timestamps from frame {index}; shifted to keep order")
                 self._pts_fixed = True
-            value = self._last_pts + 1
+            value = self._last_pts + max(1, round(1 / (self._fps * self._time_base)))
         self._last_pts = value
         return value
 
