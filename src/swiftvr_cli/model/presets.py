@@ -25,14 +25,17 @@ _TINY_REAE = ReAEConfig(
 # Same-size tasks (noise, blur) need every pixel: the detail branch at half size (as
 # FFDNet), and wider; it costs several times `tiny`'s time per output pixel (weights/README.md, Speed).
 _FINE_REAE = replace(_TINY_REAE, detail_width=48, detail_layers=8, detail_grid=2)
-# `tiny` two convolutions deeper (a wider view of motion and damage), grown from a trained `tiny`
+# Two convolutions deeper (a wider view of motion and damage), grown from a trained model
+# of the shallower size (`train.trainer.deepen_detail`)
 _DEEP_REAE = replace(_TINY_REAE, detail_layers=10)
+_FINE_DEEP_REAE = replace(_FINE_REAE, detail_layers=10)
 
 PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
     "tiny": SwiftVRConfig(dit=_TINY_DIT, reae=_TINY_REAE, upscale_mode="bicubic"),  # bicubic: the correction's base
     "tiny-fine": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_REAE, upscale_mode="bicubic"),
     "tiny-deep": SwiftVRConfig(dit=_TINY_DIT, reae=_DEEP_REAE, upscale_mode="bicubic"),
+    "tiny-fine-deep": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_DEEP_REAE, upscale_mode="bicubic"),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(
             num_attention_heads=2, attention_head_dim=12, ffn_dim=48, text_dim=32, freq_dim=16,
