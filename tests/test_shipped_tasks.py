@@ -22,7 +22,7 @@ from tests import media
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "bbb_val_320x180.mp4"  # held out from training
 # Measured with the shipped weights at their default --strength (chosen on held-out real
-# footage, see weights/README.md) on this clip, PSNR-Y (flicker): crf35 30.83 (1.09) vs the input
+# footage, see weights/README.md) on this clip, PSNR-Y (flicker): crf35 30.84 (1.08) vs the input
 # 30.46 (1.13); deblur 30.95 (0.833) vs unsharp 29.43 (0.855) and the blurred input 28.13;
 # denoise 33.82 (3.75) vs a light Gaussian blur 31.56 (3.06) and the noisy input 29.48 (9.64);
 # inpaint 35.98 (0.077) vs the push-pull fill 35.56 (0.079).
