@@ -17,12 +17,18 @@ SHIPPED = Path(__file__).resolve().parents[2] / "weights" / "swiftvr-tiny.json"
 def _full_model():
     """The shipped function inside a full-size training model: the latent path present but
     silent (zero decoder output layer), as a detail-only run exports it."""
+    from dataclasses import replace
+
     from swiftvr_cli.model.presets import preset
     from swiftvr_cli.train.trainer import init_for_restoration
 
-    full = random_model(preset("tiny"))
+    shipped = load_embedded(SHIPPED)
+    branch = shipped.cfg.reae  # the shipped branch's size, inside the training preset's latent path
+    tiny = preset("tiny")
+    sizes = {"detail_width": branch.detail_width, "detail_layers": branch.detail_layers, "detail_grid": branch.detail_grid}
+    full = random_model(replace(tiny, reae=replace(tiny.reae, **sizes)))
     init_for_restoration(full)
-    full.load_state_dict(load_embedded(SHIPPED).state_dict(), strict=False)
+    full.load_state_dict(shipped.state_dict(), strict=False)
     return full.eval()
 
 
@@ -67,7 +73,15 @@ def test_ship_from_a_runs_last_checkpoint(tmp_path, one_torch_thread):
     # a checkpoint as the trainer writes it: model.* tensors beside a json of scalars
     from safetensors.torch import save_file
 
-    model = _full_model()
+    from swiftvr_cli.model.presets import preset
+    from swiftvr_cli.train.trainer import init_for_restoration
+
+    model = random_model(preset("tiny"), seed=3)
+    init_for_restoration(model)  # the latent path silent, as in a detail-only run
+    with torch.no_grad():
+        for p in model.reae.detail.parameters():
+            p.normal_(0, 0.02, generator=torch.Generator().manual_seed(p.numel()))
+    model.eval()
     save_file({f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}, str(run / "checkpoint.safetensors"))
     (run / "checkpoint.json").write_text(json.dumps({"step": 123, "config": {"preset": "tiny"}}))
     target = tmp_path / "m.json"
