@@ -31,20 +31,25 @@ def test_grown_model_starts_as_the_smaller_one():
     assert torch.allclose(a, b, atol=1e-6)
 
 
+def _grow_trained_branch(small, big) -> tuple[torch.Tensor, torch.Tensor]:
+    """Give ``small``'s detail branch a non-trivial function, grow ``big`` from it, and run
+    both branches on the same clip (``big`` with gradients on, for the caller to check)."""
+    with torch.no_grad():
+        for p in small.reae.detail.parameters():
+            p.normal_(0, 0.05)
+        load_grown(big, small.state_dict())
+    big.requires_grad_(True)
+    lq = torch.rand(1, 5, 3, 64, 64)
+    return small.reae.detail(lq, None, None)[0], big.reae.detail(lq, None, None)[0]
+
+
 def test_widened_detail_branch_starts_as_the_narrow_one_and_its_new_units_learn():
     """Net2Net-style widening: same output at step 0, and the new units get gradients."""
     tiny = preset("tiny")
     wider = replace(tiny, reae=replace(tiny.reae, detail_width=tiny.reae.detail_width + 16))
     narrow, wide = random_model(tiny, seed=1), random_model(wider, seed=1)
     init_for_restoration(wide)
-    with torch.no_grad():
-        for p in narrow.reae.detail.parameters():
-            p.normal_(0, 0.05)
-        load_grown(wide, narrow.state_dict())
-    wide.requires_grad_(True)
-    lq = torch.rand(1, 5, 3, 64, 64)
-    a, _ = narrow.reae.detail(lq, None, None)
-    b, _ = wide.reae.detail(lq, None, None)
+    a, b = _grow_trained_branch(narrow, wide)
     assert torch.allclose(a, b, atol=1e-6)
     b.square().sum().backward()
     width = narrow.cfg.reae.detail_width
@@ -56,14 +61,7 @@ def test_deepened_detail_branch_starts_as_the_shallow_one_and_its_new_layers_lea
     """Identity convolutions inserted before the output: same output at step 0, live gradients."""
     shallow, deep = random_model(preset("tiny"), seed=1), random_model(preset("tiny-deep"), seed=2)
     assert len(deep.reae.detail.body) > len(shallow.reae.detail.body)
-    with torch.no_grad():
-        for p in shallow.reae.detail.parameters():
-            p.normal_(0, 0.05)
-        load_grown(deep, shallow.state_dict())
-    deep.requires_grad_(True)
-    lq = torch.rand(1, 5, 3, 64, 64)
-    a, _ = shallow.reae.detail(lq, None, None)
-    b, _ = deep.reae.detail(lq, None, None)
+    a, b = _grow_trained_branch(shallow, deep)
     assert a.abs().mean() > 1e-3  # a real function, not two silent branches
     assert torch.allclose(a, b, atol=1e-5)
     b.square().sum().backward()

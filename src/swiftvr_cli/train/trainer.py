@@ -124,18 +124,22 @@ def deepen_detail(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> d
     starts as the old one and can still learn. Tensors of a branch as deep as the
     model's come back unchanged.
     """
-    prefix = next((name.rsplit("body.", 1)[0] + "body." for name in model.state_dict() if ".detail.body." in name), None)
+    own = model.state_dict()
+    prefix = next((name.rsplit("body.", 1)[0] + "body." for name in own if ".detail.body." in name), None)
     if prefix is None:
         return tensors
-    convs = lambda names: sorted({int(n[len(prefix):].split(".")[0]) for n in names if n.startswith(prefix)})  # noqa: E731
-    new, old = convs(model.state_dict()), convs(tensors)
+
+    def conv_indices(names) -> list[int]:
+        return sorted({int(n[len(prefix) :].split(".")[0]) for n in names if n.startswith(prefix)})
+
+    new, old = conv_indices(own), conv_indices(tensors)
     if not old or old[-1] >= new[-1]:
         return tensors
     out = {name: value for name, value in tensors.items() if not name.startswith(f"{prefix}{old[-1]}.")}
     for kind in ("weight", "bias"):
         out[f"{prefix}{new[-1]}.{kind}"] = tensors[f"{prefix}{old[-1]}.{kind}"]
     for index in new[len(old) - 1 : -1]:
-        weight = model.state_dict()[f"{prefix}{index}.weight"]
+        weight = own[f"{prefix}{index}.weight"]
         out[f"{prefix}{index}.weight"] = torch.nn.init.dirac_(torch.empty_like(weight))
         out[f"{prefix}{index}.bias"] = torch.zeros(weight.shape[0])
     return out
