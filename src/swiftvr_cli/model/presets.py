@@ -29,6 +29,8 @@ _FINE_REAE = replace(_TINY_REAE, detail_width=48, detail_layers=8, detail_grid=2
 # of the shallower size (`train.trainer.deepen_detail`)
 _DEEP_REAE = replace(_TINY_REAE, detail_layers=10)
 _FINE_DEEP_REAE = replace(_FINE_REAE, detail_layers=10)
+# 12 layers: tried for SR, not shipped (weights/README.md, fourth round)
+_DEEPER_REAE = replace(_TINY_REAE, detail_layers=12)
 
 PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
@@ -36,6 +38,7 @@ PRESETS: dict[str, SwiftVRConfig] = {
     "tiny-fine": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_REAE, upscale_mode="bicubic"),
     "tiny-deep": SwiftVRConfig(dit=_TINY_DIT, reae=_DEEP_REAE, upscale_mode="bicubic"),
     "tiny-fine-deep": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_DEEP_REAE, upscale_mode="bicubic"),
+    "tiny-deeper": SwiftVRConfig(dit=_TINY_DIT, reae=_DEEPER_REAE, upscale_mode="bicubic"),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(
             num_attention_heads=2, attention_head_dim=12, ffn_dim=48, text_dim=32, freq_dim=16,
