@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 
 from swiftvr_cli.model.loading import load_embedded, random_model, save_embedded
+from swiftvr_cli.model.presets import preset
 from swiftvr_cli.pipeline.inmemory import restore_tensor
 from swiftvr_cli.train.ship import drop_silent_latent_path, ship
+from swiftvr_cli.train.trainer import init_for_restoration
 
 SHIPPED = Path(__file__).resolve().parents[2] / "weights" / "swiftvr-tiny.json"
 
@@ -17,11 +21,6 @@ SHIPPED = Path(__file__).resolve().parents[2] / "weights" / "swiftvr-tiny.json"
 def _full_model():
     """The shipped function inside a full-size training model: the latent path present but
     silent (zero decoder output layer), as a detail-only run exports it."""
-    from dataclasses import replace
-
-    from swiftvr_cli.model.presets import preset
-    from swiftvr_cli.train.trainer import init_for_restoration
-
     shipped = load_embedded(SHIPPED)
     branch = shipped.cfg.reae  # the shipped branch's size, inside the training preset's latent path
     tiny = preset("tiny")
@@ -71,11 +70,6 @@ def test_ship_from_a_runs_last_checkpoint(tmp_path, one_torch_thread):
     run = tmp_path / "run"
     run.mkdir()
     # a checkpoint as the trainer writes it: model.* tensors beside a json of scalars
-    from safetensors.torch import save_file
-
-    from swiftvr_cli.model.presets import preset
-    from swiftvr_cli.train.trainer import init_for_restoration
-
     model = random_model(preset("tiny"), seed=3)
     init_for_restoration(model)  # the latent path silent, as in a detail-only run
     with torch.no_grad():
