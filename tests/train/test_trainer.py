@@ -194,3 +194,12 @@ def test_luma_weight_adds_the_luma_error_and_ignores_colour_only_error():
     plain = clip_loss(tinted, target, 0.0)
     assert plain.item() > 0
     assert clip_loss(tinted, target, 0.0, luma_weight=5.0).item() == pytest.approx(plain.item(), rel=1e-4, abs=1e-9)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_video_share_sets_how_many_clips_come_from_the_real_videos(tmp_path, data_dir, share):  # noqa: F811
+    trainer = Trainer(_config(tmp_path, data_dir, video_share=share), log=lambda _: None)
+    assert trainer.sampler.videos and trainer.sampler.photos
+    # the fixture's video frames are flat grey levels, its photos are noise
+    flat = [bool(trainer.sampler.sample()[0].std() < 0.02) for _ in range(12)]
+    assert flat == [bool(share)] * 12

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -209,6 +209,9 @@ class TrainConfig:
     # flip/rotation. On CPU, making an SR batch (blur, resize, a real codec pass) costs about
     # as much as the step itself; 1 = every step gets new data.
     echo: int = 1
+    # Share of training clips cut from the real videos (the rest: photos under a synthetic
+    # camera); None keeps the sampler's default.
+    video_share: float | None = None
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
@@ -411,6 +414,8 @@ class Trainer:
         if cfg.mix not in SR_MIX:
             raise ValueError(f"unknown mix {cfg.mix!r}; choose from {', '.join(SR_MIX)}")
         sampling = SamplerConfig(motion=REAL_MOTION) if cfg.mix.startswith("real") else SamplerConfig()
+        if cfg.video_share is not None:
+            sampling = replace(sampling, video_prob=cfg.video_share)
         self.sampler = ClipSampler(train_sources, cfg.clip_len, cfg.patch, cfg.seed, sampling)
         self.step = 0
         self.history: list[dict] = []
