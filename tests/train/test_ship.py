@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import save_file
 
@@ -84,3 +85,38 @@ def test_ship_from_a_runs_last_checkpoint(tmp_path, one_torch_thread):
     assert meta["training"]["steps"] == 123 and meta["config"]["reae"]["latent_channels"] == 0
     clip = torch.rand(5, 3, 16, 24, generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(restore_tensor(load_embedded(target), clip, 4, clip_len=4), restore_tensor(model, clip, 4, clip_len=4), atol=1e-6, rtol=0)
+
+
+def _run_with_branch_scaled(root: Path, name: str, scale: float, steps: int) -> tuple[Path, torch.nn.Module]:
+    run = root / name
+    run.mkdir()
+    model = _full_model()
+    with torch.no_grad():
+        for p in model.reae.detail.parameters():
+            p.mul_(scale)
+    save_embedded(model, run / "best.json", {"training": {"steps": steps}, "validation": {"x4_gain_db": 1.0}})
+    return run, model
+
+
+def test_ship_averages_several_runs(tmp_path, one_torch_thread):
+    run_a, model_a = _run_with_branch_scaled(tmp_path, "a", 1.0, 10)
+    run_b, model_b = _run_with_branch_scaled(tmp_path, "b", 0.5, 20)
+    target = tmp_path / "soup.json"
+    ship([run_a, run_b], target, strength=1.0)
+    meta = json.loads(target.read_text())
+    assert [r["steps"] for r in meta["training"]["average_of"]] == [10, 20]
+    assert meta["training"]["average_of"][1]["run"] == str(run_b)
+    assert "validation" not in meta  # the runs' scores do not describe their average
+    soup = load_embedded(target).state_dict()
+    for name, value in model_a.reae.detail.state_dict().items():
+        expected = (value + model_b.reae.detail.state_dict()[name]) / 2
+        torch.testing.assert_close(soup[f"reae.detail.{name}"], expected)
+
+
+def test_ship_refuses_to_average_different_architectures(tmp_path, one_torch_thread):
+    run_a, _ = _run_with_branch_scaled(tmp_path, "a", 1.0, 10)
+    run_b = tmp_path / "b"
+    run_b.mkdir()
+    save_embedded(random_model(preset("test")), run_b / "best.json", {})
+    with pytest.raises(ValueError, match="different architectures"):
+        ship([run_a, run_b], tmp_path / "soup.json")

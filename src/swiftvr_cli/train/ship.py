@@ -1,12 +1,16 @@
 """Copy a training run's best model into `weights/` under its shipped name.
 
     python -m swiftvr_cli.train.ship runs/detail weights/swiftvr-tiny.json [--strength 0.8]
+    python -m swiftvr_cli.train.ship runs/a runs/b weights/swiftvr-tiny.json   # their average
 
 The json keeps the run's training record and validation scores (from the
 run's `best.json`), a fresh sha256 of the shipped safetensors file and, if
 given, the validated default `--strength`. A latent path that adds exactly
 nothing (a zero decoder output layer: only the detail branch was trained) is
 left out, so the file holds only what runs and the config says what the model is.
+
+Several runs fine-tuned from one shared state can be shipped as the average of their
+weights (a "model soup"): it often scores above each of them, at no cost when it runs.
 """
 
 from __future__ import annotations
@@ -49,14 +53,34 @@ def from_checkpoint(run_dir: Path) -> tuple[SwiftVR, dict]:
     return model.eval(), {"training": {"steps": meta["step"], "config": meta["config"]}}
 
 
-def ship(run_dir: str | Path, target: str | Path, strength: float | None = None, best: str = "best.json") -> Path:
-    """``best``: the run's exported json (best.json), or "checkpoint" for its last state."""
+def from_run(run_dir: Path, best: str = "best.json") -> tuple[SwiftVR, dict]:
+    """A run's model and record: ``best`` is its exported json (best.json), or "checkpoint"
+    for its last state."""
     if best == "checkpoint":
-        model, meta = from_checkpoint(Path(run_dir))
-    else:
-        source = Path(run_dir) / best
-        meta = json.loads(source.read_text())
-        model = load_embedded(source)
+        return from_checkpoint(run_dir)
+    source = run_dir / best
+    return load_embedded(source), json.loads(source.read_text())
+
+
+def average_runs(run_dirs: list[Path], best: str = "best.json") -> tuple[SwiftVR, dict]:
+    """The parameter-wise mean of several runs' models of one architecture, with each run's
+    training record (their validation scores describe them, not the mean, so none is kept)."""
+    loaded = [from_run(run_dir, best) for run_dir in run_dirs]
+    model = loaded[0][0]
+    for other, _ in loaded[1:]:
+        if other.cfg != model.cfg:
+            raise ValueError(f"cannot average runs of different architectures: {', '.join(map(str, run_dirs))}")
+    states = [m.state_dict() for m, _ in loaded]
+    model.load_state_dict({name: sum(s[name] for s in states) / len(states) for name in states[0]})
+    record = [{"run": str(run_dir), **meta.get("training", {})} for run_dir, (_, meta) in zip(run_dirs, loaded)]
+    return model, {"training": {"average_of": record}}
+
+
+def ship(run_dir: str | Path | list, target: str | Path, strength: float | None = None, best: str = "best.json") -> Path:
+    """``run_dir``: one run folder, or a list of them to ship their average (`average_runs`);
+    ``best``: each run's exported json (best.json), or "checkpoint" for its last state."""
+    runs = [Path(r) for r in run_dir] if isinstance(run_dir, list) else [Path(run_dir)]
+    model, meta = from_run(runs[0], best) if len(runs) == 1 else average_runs(runs, best)
     model = drop_silent_latent_path(model)
     extra = {key: value for key, value in meta.items() if key not in ("config", "sha256", "config_sha256")}
     if strength is not None:
@@ -66,12 +90,12 @@ def ship(run_dir: str | Path, target: str | Path, strength: float | None = None,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir")
+    parser.add_argument("run_dirs", nargs="+", help="a run folder, or several to ship the average of their models")
     parser.add_argument("target", help="weights json to write, e.g. weights/swiftvr-tiny.json")
     parser.add_argument("--strength", type=float, default=None, help="the validated default --strength to store")
     parser.add_argument("--best", default="best.json", help="which model of the run: an exported json (default best.json) or 'checkpoint' (its last state)")
     args = parser.parse_args()
-    print(ship(args.run_dir, args.target, args.strength, args.best))
+    print(ship(args.run_dirs, args.target, args.strength, args.best))
 
 
 if __name__ == "__main__":
