@@ -10,6 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from swiftvr_cli.model.describe import describe_weights
 from swiftvr_cli.model.loading import load_embedded, random_model, save_embedded
 from swiftvr_cli.model.presets import preset
 from swiftvr_cli.pipeline.inmemory import restore_tensor
@@ -107,6 +108,7 @@ def test_ship_averages_several_runs(tmp_path, one_torch_thread):
     assert [r["steps"] for r in meta["training"]["average_of"]] == [10, 20]
     assert meta["training"]["average_of"][1]["run"] == str(run_b)
     assert "validation" not in meta  # the runs' scores do not describe their average
+    assert describe_weights(load_embedded(target), target)["training"] == "the average of 2 runs' weights (steps 10, 20)"
     soup = load_embedded(target).state_dict()
     for name, value in model_a.reae.detail.state_dict().items():
         expected = (value + model_b.reae.detail.state_dict()[name]) / 2

@@ -47,6 +47,9 @@ def describe_weights(model: SwiftVR, weights_json: Path | None) -> dict:
         training = meta.get("training") or {}
         if "steps" in training:
             details["training_steps"] = training["steps"]
+        if training.get("average_of"):  # shipped as the mean of several runs' weights (train.ship)
+            steps = ", ".join(str(run.get("steps", "?")) for run in training["average_of"])
+            details["training"] = f"the average of {len(training['average_of'])} runs' weights (steps {steps})"
         if meta.get("validation"):
             details["validation"] = meta["validation"]
     return details
