@@ -108,11 +108,11 @@ def test_ship_averages_several_runs(tmp_path, one_torch_thread):
     assert [r["steps"] for r in meta["training"]["average_of"]] == [10, 20]
     assert meta["training"]["average_of"][1]["run"] == str(run_b)
     assert "validation" not in meta  # the runs' scores do not describe their average
-    assert describe_weights(load_embedded(target), target)["training"] == "the average of 2 runs' weights (steps 10, 20)"
-    soup = load_embedded(target).state_dict()
+    soup = load_embedded(target)
+    assert describe_weights(soup, target)["training"] == "the average of 2 runs' weights (steps 10, 20)"
+    soup_tensors, branch_b = soup.state_dict(), model_b.reae.detail.state_dict()
     for name, value in model_a.reae.detail.state_dict().items():
-        expected = (value + model_b.reae.detail.state_dict()[name]) / 2
-        torch.testing.assert_close(soup[f"reae.detail.{name}"], expected)
+        torch.testing.assert_close(soup_tensors[f"reae.detail.{name}"], (value + branch_b[name]) / 2)
 
 
 def test_ship_refuses_to_average_different_architectures(tmp_path, one_torch_thread):
