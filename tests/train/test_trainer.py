@@ -120,6 +120,18 @@ def test_training_resumes_where_it_stopped(tmp_path, data_dir):  # noqa: F811
         assert torch.equal(value, second.model.state_dict()[name])
 
 
+def test_resume_does_not_need_the_warm_start_file(tmp_path, data_dir):  # noqa: F811
+    """A shipped training state names the run it started from, which a fresh clone lacks."""
+    cfg = _config(tmp_path, data_dir)
+    first = Trainer(cfg, log=lambda _: None)
+    first.train_step()
+    first.save_checkpoint()
+    second = Trainer(replace(cfg, init_from=str(tmp_path / "gone.safetensors")), log=lambda _: None)
+    assert second.step == 1
+    for name, value in first.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[name])
+
+
 def test_echo_transforms_commute_with_downscaling():
     """A flipped/rotated repeat of an SR batch is still a valid pair: each of the 8 transforms,
     applied to HQ and LQ alike, equals degrading the transformed HQ."""

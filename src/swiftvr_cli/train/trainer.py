@@ -404,7 +404,7 @@ class Trainer:
         self.device = torch.device(cfg.device)
         self.model = random_model(preset(cfg.preset), self.device, torch.float32, seed=cfg.seed)
         init_for_restoration(self.model)
-        if cfg.init_from:
+        if cfg.init_from and not self.checkpoint_path.exists():  # a resume replaces every weight: its warm start may be gone
             with torch.no_grad():
                 load_grown(self.model, model_tensors(cfg.init_from))
         self.model.train().requires_grad_(True)
