@@ -215,3 +215,23 @@ def test_video_share_sets_how_many_clips_come_from_the_real_videos(tmp_path, dat
     # the fixture's video frames are flat grey levels, its photos are noise
     flat = [bool(trainer.sampler.sample()[0].std() < 0.02) for _ in range(12)]
     assert flat == [bool(share)] * 12
+
+
+def test_sr_mixes_draw_their_shares():
+    """Each named mix's shares add up, and "real-codec" compresses more of its plain
+    downscales than "real-downscale" while drawing as many of them."""
+    from swiftvr_cli.train.trainer import SR_MIX, draw_sr_degradation
+
+    for shares in SR_MIX.values():
+        assert 0 <= shares.downscale + shares.clean + shares.light <= 1
+
+    def plain_and_compressed(mix: str) -> tuple[int, int]:
+        g = torch.Generator().manual_seed(5)
+        draws = [draw_sr_degradation(4, g, mix) for _ in range(400)]
+        plain = [d for d in draws if d.second_prob == 0.0 and d.first.blur_prob == 0.0]
+        return len(plain), sum(d.final.video_prob for d in plain)
+
+    plain, codec = plain_and_compressed("real-downscale")
+    plain_codec, codec_more = plain_and_compressed("real-codec")
+    assert plain == plain_codec and abs(plain - 320) < 40
+    assert codec_more / plain_codec == pytest.approx(0.6) and codec / plain == pytest.approx(0.35)

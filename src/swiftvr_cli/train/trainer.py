@@ -76,33 +76,44 @@ def task_degradation(task: str) -> DegradeConfig:
     return DegradeConfig(scale=1, first=first, second_prob=0.0, final=light_codec)
 
 
-def downscale_degradation(scale: int) -> DegradeConfig:
+def downscale_degradation(scale: int, codec_prob: float = 0.35) -> DegradeConfig:
     """A plain downscale of the kind cameras and editors make (box/area, or anti-aliased
     bicubic or bilinear), sometimes through a light-to-moderate codec pass: the common case
     of real footage, which must gain without being over-sharpened."""
     still = StageConfig(blur_prob=0.0, resize_probs=(0.0, 0.0, 1.0), noise_prob=0.0, jpeg_prob=0.0)
-    final = CompressConfig(jpeg_prob=0.0, video_prob=0.35, crf=(15, 30))
+    final = CompressConfig(jpeg_prob=0.0, video_prob=codec_prob, crf=(15, 30))
     return DegradeConfig(
         scale=scale, first=still, second_prob=0.0, resize_modes=("area", "area", "bicubic", "bilinear"), antialias_prob=1.0, final=final
     )
 
 
-# SR training mixes: name -> (share of plain downscales, of clean bicubic sources, of everyday
-# damage); the rest is the full second-order model. "real" follows real footage, whose common
-# case is a plain downscale, often of a soft (moving, defocused) frame.
-SR_MIX: dict[str, tuple[float, float, float]] = {
-    "default": (0.0, 0.35, 0.45),
-    "real": (0.6, 0.0, 0.3),
-    "real-downscale": (0.8, 0.0, 0.15),  # "real" with fewer blurred inputs: less sharpening of soft frames
+@dataclass(frozen=True)
+class SrMix:
+    """Shares of one SR training mix; the rest of the draws is the full second-order model."""
+
+    downscale: float  # plain downscales (``downscale_degradation``)
+    clean: float  # clean bicubic sources
+    light: float  # everyday damage (blur, noise, codec)
+    downscale_codec: float = 0.35  # of the plain downscales, the share that also goes through a codec
+
+
+# SR training mixes by name. "real" follows real footage, whose common case is a plain
+# downscale, often of a soft (moving, defocused) frame.
+SR_MIX: dict[str, SrMix] = {
+    "default": SrMix(0.0, 0.35, 0.45),
+    "real": SrMix(0.6, 0.0, 0.3),
+    "real-downscale": SrMix(0.8, 0.0, 0.15),  # "real" with fewer blurred inputs: less sharpening of soft frames
+    "real-codec": SrMix(0.8, 0.0, 0.15, downscale_codec=0.6),  # more of its downscales compressed, none blurred
 }
 
 
 def draw_sr_degradation(scale: int, g: torch.Generator, mix: str = "real") -> DegradeConfig:
     """One draw from a named SR training mix (``SR_MIX``)."""
-    downscale, clean, light = SR_MIX[mix]
-    if float(torch.rand((), generator=g)) < downscale:
-        return downscale_degradation(scale)
-    return draw_degradation(scale, g, clean / (1 - downscale), light / (1 - downscale))
+    shares = SR_MIX[mix]
+    if float(torch.rand((), generator=g)) < shares.downscale:
+        return downscale_degradation(scale, shares.downscale_codec)
+    rest = 1 - shares.downscale
+    return draw_degradation(scale, g, shares.clean / rest, shares.light / rest)
 
 
 def draw_degradation(scale: int, g: torch.Generator, clean_prob: float = 0.35, light_prob: float = 0.45) -> DegradeConfig:
