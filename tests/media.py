@@ -51,7 +51,7 @@ def vfr_pts(frames: int, fps: int) -> list[int]:
     return stamps
 
 
-def _video_frame(rgb: np.ndarray, pix_fmt: str) -> av.VideoFrame:
+def video_frame(rgb: np.ndarray, pix_fmt: str) -> av.VideoFrame:
     deep = any(tag in pix_fmt for tag in ("10", "12", "16"))
     if deep:
         frame = av.VideoFrame.from_ndarray(np.round(rgb * 65535).astype(np.uint16), format="rgb48le")
@@ -161,7 +161,7 @@ def make_video(
         stamps = vfr_pts(frames, fps) if vfr else list(range(frames))
         for i in range(frames):
             rgb = gray_ramp(width, height) if content == "gray" else pattern_rgb(i, width, height, frames)
-            frame = _video_frame(rgb, pix_fmt)
+            frame = video_frame(rgb, pix_fmt)
             frame.pts = stamps[i]
             frame.time_base = time_base
             container.mux(stream.encode(frame))

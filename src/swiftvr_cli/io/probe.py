@@ -51,6 +51,7 @@ class VideoInfo:
     sample_aspect_ratio: Fraction | None = None
     source_kind: str = "file"  # "file" | "stdin" | "images"
     field_order: int = 0  # raw AVFieldOrder: 0 unknown, 1 progressive, 2+ interlaced (2 tt, 3 bb, 4 tb, 5 bt)
+    end_pts: int | None = None  # when the last frame stops showing, in time_base (None: unknown)
 
     @property
     def is_rgb(self) -> bool:
@@ -159,7 +160,19 @@ def describe_container(src: ContainerSource, *, count_frames: bool = False) -> V
         sample_aspect_ratio=sar if sar and sar != 1 else None,
         source_kind=src.kind,
         field_order=int(ctx.field_order or 0),
+        end_pts=_end_pts(src, time_base),
     )
+
+
+def _end_pts(src: ContainerSource, time_base: Fraction) -> int | None:
+    """The video's end: the stream's own start + duration, else the container's."""
+    stream, container = src.stream, src.container
+    if stream.duration:
+        return (stream.start_time or 0) + stream.duration
+    if container.duration:
+        start = container.start_time or 0
+        return int(Fraction(start + container.duration, av.time_base) / time_base)
+    return None
 
 
 def describe_images(src: ImageSequenceSource) -> VideoInfo:

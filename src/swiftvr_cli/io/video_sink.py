@@ -8,6 +8,7 @@ in torch; the integer planes are then copied into PyAV frames.
 
 from __future__ import annotations
 
+import collections
 from typing import Sequence
 
 import av
@@ -24,6 +25,7 @@ from .stdin_side import SidePacketTap
 from .stdio import PipeWriter, is_broken_pipe
 
 Y4M = "yuv4mpegpipe"
+_MAX_ENCODER_DELAY = 1024  # frames an encoder may hold back (x264's deepest lookahead is 250)
 
 
 class ContainerSink:
@@ -56,7 +58,14 @@ class ContainerSink:
         # y4m stores one constant rate, expressed as its time base, and ignores pts.
         self._time_base = 1 / self._fps if self._y4m else source.time_base
         self._last_pts: int | None = None
+        self._last_gap: int | None = None  # the latest distance between two frames' pts
         self._pts_fixed = False
+        # Packets wait here until the frame after theirs is known, which gives their duration;
+        # the muxer would otherwise guess one average frame, and the last frame of a variable-
+        # rate video would outlast the source's.
+        self._held: collections.deque[av.Packet] = collections.deque()
+        self._durations: dict[int, int] = {}
+        self._source_end = source.end_pts if self._time_base == source.time_base else None
         try:
             # y4m at more than 8 bits (C420p10...) is an FFmpeg extension that its muxer only writes when told;
             # FFmpeg, x264 and others read it, and it keeps a 10-bit source's depth on a pipe
@@ -154,9 +163,27 @@ class ContainerSink:
             if not self._pts_fixed:
                 self._notes.append(f"non-increasing timestamps from frame {index}; shifted to keep order")
                 self._pts_fixed = True
-            value = self._last_pts + max(1, round(1 / (self._fps * self._time_base)))
+            value = self._last_pts + self._frame_ticks()
+        if self._last_pts is not None:
+            self._last_gap = self._durations[self._last_pts] = value - self._last_pts
+            if len(self._durations) > _MAX_ENCODER_DELAY:  # an encoder that renumbers pts never claims them
+                del self._durations[next(iter(self._durations))]
         self._last_pts = value
         return value
+
+    def _frame_ticks(self) -> int:
+        """One nominal frame in the time base."""
+        return max(1, round(1 / (self._fps * self._time_base)))
+
+    def _last_duration(self) -> int:
+        """The last frame lasts until the source ends, when that end is near (a span cut
+        from the middle of a video ends far from it), else as long as the frame before it."""
+        step = self._last_gap or self._frame_ticks()
+        if self._source_end is not None and self._last_pts is not None:
+            left = self._source_end - self._last_pts
+            if 0 < left <= 2 * max(step, self._frame_ticks()):
+                return left
+        return step
 
     def to_planes(self, rgb01: torch.Tensor) -> YUVFrames:
         """[T,3,H,W] RGB in [0,1] -> this encoder's integer planes, on the tensor's own device."""
@@ -189,8 +216,15 @@ class ContainerSink:
         except (av.FFmpegError, OSError) as error:
             raise self._error("cannot encode to", error) from None
 
-    def _mux_video(self, packets: list[av.Packet]) -> None:
-        for packet in packets:
+    def _mux_video(self, packets: list[av.Packet], *, final: bool = False) -> None:
+        """Mux the packets whose frame's duration is known (all of them when ``final``)."""
+        self._held.extend(packets)
+        if final and self._last_pts is not None:
+            self._durations[self._last_pts] = self._last_duration()
+        while self._held and (final or self._held[0].pts is None or self._held[0].pts < self._last_pts):
+            packet = self._held.popleft()
+            if packet.pts is not None and packet.pts in self._durations:
+                packet.duration = self._durations.pop(packet.pts)
             if self._side is not None:
                 stamp = packet.dts if packet.dts is not None else packet.pts
                 if stamp is not None:
@@ -200,7 +234,7 @@ class ContainerSink:
     def close(self) -> None:
         """Flush the encoder and side streams, write the trailer."""
         try:
-            self._mux_video(self._stream.encode(None))
+            self._mux_video(self._stream.encode(None), final=True)
             if self._side is not None:
                 self._side.finish()
                 self._side = None
