@@ -243,6 +243,43 @@ def frame_times(path: str | os.PathLike) -> list[float]:
         return [float(f.pts * f.time_base) for f in container.decode(video=0)]
 
 
+SHORT_LAST_RATE = 15360  # ticks per second of ``variable_rate_mp4``'s time base
+SHORT_LAST_STAMPS = (0, 1000, 1400, 2600, 3000)  # ``short_last_frame_mp4``'s pts from its start
+SHORT_LAST_END = 3150  # where its last frame stops showing
+# The last 8 frames of a real variable-rate camera clip (OpenCV's tree sample), its end 1024 ticks
+# after the last frame: the kind of timing that showed the joins' stretched end.
+CAMERA_STAMPS = (0, 8192, 14336, 21504, 27648, 34816, 41984, 48128)
+CAMERA_END = 49152
+
+
+def short_last_frame_mp4(path: str | os.PathLike, start: int = 0) -> str:
+    """Five frames at a variable rate, the last shown for 150 ticks, while one average
+    frame (what a muxer guesses) would be 630. Off whole milliseconds, as a 1/15360 time
+    base usually is."""
+    return variable_rate_mp4(path, [start + t for t in SHORT_LAST_STAMPS], start + SHORT_LAST_END)
+
+
+def variable_rate_mp4(path: str | os.PathLike, stamps: list[int], end: int) -> str:
+    """Frames at ``stamps`` (1/15360 s), the last one shown until ``end``; the moving
+    pattern. MPEG-4 part 2: no frame reordering, so each packet's duration is its own
+    frame's."""
+    path = os.fspath(path)
+    time_base = Fraction(1, SHORT_LAST_RATE)
+    ends = [*stamps[1:], end]
+    # MP4's default movie timescale (1000) would move a start off whole milliseconds
+    with av.open(path, "w", options={"movie_timescale": str(SHORT_LAST_RATE)}) as container:
+        stream = container.add_stream("mpeg4", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.time_base = time_base
+        for i, pts in enumerate(stamps):
+            frame = video_frame(pattern_rgb(i, 64, 48, len(stamps)), "yuv420p")
+            frame.pts, frame.time_base = pts, time_base
+            for packet in [*stream.encode(frame), *(stream.encode(None) if i == len(stamps) - 1 else [])]:
+                packet.duration = ends[stamps.index(packet.pts)] - packet.pts
+                container.mux(packet)
+    return path
+
+
 Box = tuple[int, int, int, int]  # x, y, width, height
 
 

@@ -24,6 +24,7 @@ from .probe import VideoInfo
 from .safe_paths import move_into_place, remove_own_file
 from .sidestreams import SideStreams
 from .targets import temp_file_for
+from .video_sink import keep_exact_start
 
 
 def _extradata(path: str) -> bytes:
@@ -31,8 +32,38 @@ def _extradata(path: str) -> bytes:
         return bytes(container.streams.video[0].codec_context.extradata or b"")
 
 
-def _copy_video(segment: str, container: av.container.OutputContainer, stream, side: SideStreams | None) -> int:
-    """Mux one segment's video packets; returns how many."""
+def _frame_times(path: str) -> tuple[list[int], Fraction, int | None]:
+    """A segment's video pts in presentation order, their time base, and the stream's end."""
+    with av.open(path) as src:
+        stream = src.streams.video[0]
+        stamps = sorted(p.pts for p in src.demux(stream) if p.size and p.pts is not None)
+        end = (stream.start_time or 0) + stream.duration if stream.duration else None
+        return stamps, Fraction(stream.time_base), end
+
+
+def _durations(segments: list[str]) -> list[dict[int, int]]:
+    """Each segment's frame durations by pts: the gap to the next frame, across joints too;
+    the very last frame lasts until the last segment's end.
+
+    A demuxer reports decode-order durations (MP4's sample table), and a muxer ends the
+    video at the latest pts + duration, so copied as they are they would stretch the end
+    of a video with B-frames or a variable rate.
+    """
+    times = [_frame_times(segment) for segment in segments]
+    out: list[dict[int, int]] = []
+    for i, (stamps, time_base, end) in enumerate(times):
+        after = next(((t[0][0], t[1]) for t in times[i + 1 :] if t[0]), None)
+        if after is not None:
+            end = round(after[0] * after[1] / time_base)
+        durations = {a: b - a for a, b in zip(stamps, stamps[1:])}
+        if stamps and end is not None and end > stamps[-1]:
+            durations[stamps[-1]] = end - stamps[-1]
+        out.append(durations)
+    return out
+
+
+def _copy_video(segment: str, durations: dict[int, int], container: av.container.OutputContainer, stream, side: SideStreams | None) -> int:
+    """Mux one segment's video packets, with their frames' durations; returns how many."""
     count = 0
     with av.open(segment) as src:
         for packet in src.demux(src.streams.video[0]):
@@ -43,6 +74,8 @@ def _copy_video(segment: str, container: av.container.OutputContainer, stream, s
             # report no decode time for a segment's first packets: kept, the stored decode times
             # can step backwards at a joint, which the muxer refuses. It re-derives them from pts.
             packet.dts = None
+            if packet.pts in durations:
+                packet.duration = durations[packet.pts]
             if side is not None and packet.pts is not None:
                 side.feed_until(float(packet.pts * packet.time_base))
             container.mux(packet)
@@ -95,8 +128,10 @@ def _join(segments: list[str], path: str, source: VideoInfo, options: EncodeOpti
             side = None
             if options.copy_streams and source.source_kind == "file":
                 side = SideStreams(container, source.path, notes)
+            keep_exact_start(container, Fraction(template.time_base))
             container.start_encoding()
-            frames = sum(_copy_video(segment, container, stream, side) for segment in segments)
+            durations = _durations(segments)
+            frames = sum(_copy_video(segment, d, container, stream, side) for segment, d in zip(segments, durations))
             if side is not None:
                 side.finish()
     return frames

@@ -9,6 +9,7 @@ in torch; the integer planes are then copied into PyAV frames.
 from __future__ import annotations
 
 import collections
+from fractions import Fraction
 from typing import Sequence
 
 import av
@@ -26,6 +27,15 @@ from .stdio import PipeWriter, is_broken_pipe
 
 Y4M = "yuv4mpegpipe"
 _MAX_ENCODER_DELAY = 1024  # frames an encoder may hold back (x264's deepest lookahead is 250)
+_MOV_FAMILY = frozenset({"mov", "mp4", "ipod", "ismv", "3gp", "3g2", "psp", "f4v"})
+
+
+def keep_exact_start(container: av.container.OutputContainer, time_base: Fraction) -> None:
+    """MP4 and MOV write their edit list (where a video that does not start at 0 begins) in a
+    movie timescale of 1000 by default, which moves every frame by up to half a millisecond;
+    the video's own time base keeps it exact. Call before ``start_encoding``."""
+    if container.format.name in _MOV_FAMILY and 0 < time_base.denominator < 2**31:
+        container.options["movie_timescale"] = str(time_base.denominator)
 
 
 class ContainerSink:
@@ -78,6 +88,7 @@ class ContainerSink:
             self._open_encoder()
             if side_source is not None and options.copy_streams:
                 self._attach_side_streams(source, side_source)
+            keep_exact_start(self._container, self._time_base)
             self._container.start_encoding()
         except OutputError:
             self.abort()
