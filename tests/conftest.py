@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 
 import pytest
 import torch
 
 from swiftvr_cli.model.config import DiTConfig, ReAEConfig, SwiftVRConfig
 from swiftvr_cli.model.loading import random_model, save_embedded
+
+# Started in the background by a shell (`nohup ... &`, some CI runners), the test process
+# inherits SIGINT ignored, and so would every CLI it starts: the tests that stop a run
+# with Ctrl-C need it delivered as in a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Small enough that a few-second clip restores in a second on a 2-core CPU.
 FAST_CONFIG = SwiftVRConfig(
