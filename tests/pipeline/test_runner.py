@@ -36,6 +36,13 @@ def decoded(path) -> list[np.ndarray]:
         return [f.to_ndarray(format="rgb24").astype(np.int16) for f in container.decode(video=0)]
 
 
+def assert_same_picture(ours: np.ndarray, theirs: np.ndarray, what: str) -> None:
+    """Equal up to float rounding: a last-bit difference in the model's output moves a
+    Y'CbCr level by one, which the conversion back to RGB can turn into two."""
+    diff = np.abs(ours - theirs)
+    assert diff.max() <= 2 and (diff > 0).mean() < 0.05, what
+
+
 @pytest.fixture
 def model(fast_weights, one_torch_thread):
     return load_embedded(fast_weights)
@@ -57,7 +64,7 @@ def test_a_span_writes_only_its_kept_frames_as_the_whole_run_restores_them(tmp_p
     with av.open(str(part)) as container:
         assert not container.streams.audio  # a segment is video only; the join adds the audio
     for i, (ours, theirs) in enumerate(zip(decoded(part), decoded(tmp_path / "whole.mkv")[20:28])):
-        assert np.abs(ours - theirs).max() <= 1, f"frame {20 + i} differs from the whole run's"
+        assert_same_picture(ours, theirs, f"frame {20 + i} differs from the whole run's")
 
 
 def test_a_span_is_refused_with_resume_or_a_mask(tmp_path, model):
@@ -79,7 +86,7 @@ def test_a_resumed_run_writes_every_frame_once(tmp_path, model, monkeypatch):
     assert summary.frames == reference.frames == 30 and progress[-1] == 30 and progress[0] > 8
     assert stamps(target) == stamps(src)
     for i, (ours, theirs) in enumerate(zip(decoded(target), decoded(tmp_path / "reference.mp4"))):
-        assert np.abs(ours - theirs).max() <= 1, f"frame {i} differs from the uninterrupted run"
+        assert_same_picture(ours, theirs, f"frame {i} differs from the uninterrupted run")
 
 
 @pytest.mark.parametrize("mask_frames", [9, 13])
