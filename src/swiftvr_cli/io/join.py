@@ -20,7 +20,7 @@ import av
 
 from .errors import OutputError, describe_av_error
 from .options import EncodeOptions
-from .probe import VideoInfo
+from .probe import VideoInfo, stream_end_pts
 from .safe_paths import move_into_place, remove_own_file
 from .sidestreams import SideStreams
 from .targets import temp_file_for
@@ -37,8 +37,7 @@ def _frame_times(path: str) -> tuple[list[int], Fraction, int | None]:
     with av.open(path) as src:
         stream = src.streams.video[0]
         stamps = sorted(p.pts for p in src.demux(stream) if p.size and p.pts is not None)
-        end = (stream.start_time or 0) + stream.duration if stream.duration else None
-        return stamps, Fraction(stream.time_base), end
+        return stamps, Fraction(stream.time_base), stream_end_pts(stream)
 
 
 def _durations(segments: list[str]) -> list[dict[int, int]]:

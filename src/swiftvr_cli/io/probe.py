@@ -164,11 +164,16 @@ def describe_container(src: ContainerSource, *, count_frames: bool = False) -> V
     )
 
 
+def stream_end_pts(stream: av.stream.Stream) -> int | None:
+    """Where a stream says it ends (start + duration), in its time base; None when unsaid."""
+    return (stream.start_time or 0) + stream.duration if stream.duration else None
+
+
 def _end_pts(src: ContainerSource, time_base: Fraction) -> int | None:
-    """The video's end: the stream's own start + duration, else the container's."""
+    """The video's end: the stream's own, else the container's."""
     stream, container = src.stream, src.container
     if stream.duration:
-        return (stream.start_time or 0) + stream.duration
+        return stream_end_pts(stream)
     if container.duration:
         start = container.start_time or 0
         return int(Fraction(start + container.duration, av.time_base) / time_base)
