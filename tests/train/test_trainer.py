@@ -8,7 +8,7 @@ import torch
 from swiftvr_cli.model.loading import random_model
 from swiftvr_cli.model.presets import preset
 from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
-from swiftvr_cli.train.trainer import TrainConfig, Trainer, echoed, init_for_restoration, init_relu_stack, load_grown
+from swiftvr_cli.train.trainer import TrainConfig, Trainer, echoed, init_for_restoration, init_relu_stack, load_grown, model_tensors
 
 from .test_data import data_dir  # noqa: F401  (fixture)
 
@@ -237,3 +237,40 @@ def test_sr_mixes_draw_their_shares():
     plain_codec, codec_more = plain_and_compressed("real-codec")
     assert plain == plain_codec and abs(plain - 320) < 40
     assert codec_more / plain_codec == pytest.approx(0.6) and codec / plain == pytest.approx(0.35)
+
+
+def test_routed_model_trains_only_its_router_from_two_experts(tmp_path, data_dir):  # noqa: F811
+    """preset tiny-routed: the base expert from init_from, the specialist from specialist_from,
+    and with train_only the experts stay exactly as given while the router learns."""
+    from swiftvr_cli.model.loading import save_embedded
+
+    experts = []
+    for seed in (1, 2):
+        model = random_model(preset("tiny-deep"), seed=seed)
+        with torch.no_grad():
+            for p in model.reae.detail.parameters():
+                p.normal_(0, 0.02)
+        experts.append(save_embedded(model, tmp_path / f"expert{seed}.json").with_suffix(".safetensors"))
+    cfg = _config(
+        tmp_path, data_dir, preset="tiny-routed", detail_only=True, mix="real", lr=1e-2, init_from=str(experts[0]),
+        specialist_from=str(experts[1]), train_only=("reae.detail.router",),
+    )  # fmt: skip
+    trainer = Trainer(cfg, log=lambda _: None)
+    before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
+    given = {tag: random_model(preset("tiny-deep")) for tag in ("body", "alt")}
+    for tag, path in zip(("body", "alt"), experts):
+        load_grown(given[tag], model_tensors(path))
+        for name, value in given[tag].reae.detail.body.state_dict().items():
+            assert torch.equal(before[f"reae.detail.{tag}.{name}"], value)
+    trainer.train_step()
+    trainer.train_step()
+    after = trainer.model.state_dict()
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed and all(name.startswith("reae.detail.router.") for name in changed)
+
+
+def test_specialist_and_train_only_are_checked(tmp_path, data_dir):  # noqa: F811
+    with pytest.raises(ValueError, match="routed model"):
+        Trainer(_config(tmp_path / "a", data_dir, preset="tiny-deep", specialist_from=str(tmp_path / "x.safetensors")), log=lambda _: None)
+    with pytest.raises(ValueError, match="train_only"):
+        Trainer(_config(tmp_path / "b", data_dir, train_only=("no.such.part",)), log=lambda _: None)

@@ -91,6 +91,7 @@ class ReAEConfig:
     detail_width: int = 0  # 0 = no detail branch
     detail_layers: int = 8  # convolutions in the branch
     detail_grid: int = 4  # runs at 1/grid of the output size (4: SR; 2: same-size tasks)
+    detail_experts: int = 1  # 2: a specialist blended in per frame by a router (model.routing)
 
 
 # Options that were tried and retired (they did not pay for their cost). Files written

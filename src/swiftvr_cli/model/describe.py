@@ -16,9 +16,14 @@ def architecture(model: SwiftVR) -> str:
     if not cfg.has_latent_path:
         grid = cfg.reae.detail_grid
         where = "the input's own pixel grid at x4" if grid == 4 else f"1/{grid} of the output size"
+        experts = (
+            "in two experts (for plain and for compressed or soft input) whose weights a router blends per frame, "
+            if cfg.reae.detail_experts == 2
+            else ""
+        )
         return (
             f"detail branch only: a causal CNN ({cfg.reae.detail_layers} layers, width {cfg.reae.detail_width}, at {where}) "
-            f"that sees the current and the previous frame and adds a correction to the {cfg.upscale_mode} upscale; "
+            f"{experts}that sees the current and the previous frame and adds a correction to the {cfg.upscale_mode} upscale; "
             "no latent path (no autoencoder or DiT)"
         )
     with torch.no_grad():

@@ -105,6 +105,7 @@ def reae_config_from_shapes(shapes: dict[str, tuple[int, ...]], base: ReAEConfig
         detail_width=base.detail_width,
         detail_layers=base.detail_layers,
         detail_grid=base.detail_grid,
+        detail_experts=base.detail_experts,
     )
 
 

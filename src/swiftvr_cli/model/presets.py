@@ -31,6 +31,8 @@ _DEEP_REAE = replace(_TINY_REAE, detail_layers=10)
 _FINE_DEEP_REAE = replace(_FINE_REAE, detail_layers=10)
 # 12 layers: tried for SR, not shipped (weights/README.md, fourth round)
 _DEEPER_REAE = replace(_TINY_REAE, detail_layers=12)
+# the 10-layer SR branch with a specialist for compressed or soft input, blended per frame
+_ROUTED_REAE = replace(_DEEP_REAE, detail_experts=2)
 
 PRESETS: dict[str, SwiftVRConfig] = {
     "official": SwiftVRConfig(),
@@ -39,6 +41,7 @@ PRESETS: dict[str, SwiftVRConfig] = {
     "tiny-deep": SwiftVRConfig(dit=_TINY_DIT, reae=_DEEP_REAE, upscale_mode="bicubic"),
     "tiny-fine-deep": SwiftVRConfig(dit=_TINY_DIT, reae=_FINE_DEEP_REAE, upscale_mode="bicubic"),
     "tiny-deeper": SwiftVRConfig(dit=_TINY_DIT, reae=_DEEPER_REAE, upscale_mode="bicubic"),
+    "tiny-routed": SwiftVRConfig(dit=_TINY_DIT, reae=_ROUTED_REAE, upscale_mode="bicubic"),
     "test": SwiftVRConfig(  # toy size for unit tests
         dit=DiTConfig(
             num_attention_heads=2, attention_head_dim=12, ffn_dim=48, text_dim=32, freq_dim=16,

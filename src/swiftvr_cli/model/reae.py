@@ -20,6 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import ReAEConfig
+from .routing import FrameRouter, blended_stack
 
 
 def _frames(x: torch.Tensor) -> torch.Tensor:
@@ -126,18 +127,27 @@ class DetailBranch(nn.Module):
     correction, so no activation of the decoder can block this path.
     """
 
-    def __init__(self, width: int, layers: int, grid: int = 4) -> None:
+    def __init__(self, width: int, layers: int, grid: int = 4, experts: int = 1) -> None:
         super().__init__()
+        if experts not in (1, 2):
+            raise ValueError(f"a detail branch has 1 or 2 experts, not {experts}")
         self.grid = grid
         cells = grid * grid
         # input channels: frame, previous frame, then the mask; new inputs go last so a grown
         # warm start (`train.trainer.load_grown`) starts with them switched off
         self.pair_channels, self.mask_channels = 2 * 3 * cells, cells
-        stack: list[nn.Module] = [conv(self.pair_channels + self.mask_channels, width), nn.ReLU()]
-        for _ in range(layers - 2):
-            stack += [conv(width, width), nn.ReLU()]
-        stack.append(conv(width, 3 * cells))
-        self.body = nn.Sequential(*stack)
+
+        def build() -> nn.Sequential:
+            stack: list[nn.Module] = [conv(self.pair_channels + self.mask_channels, width), nn.ReLU()]
+            for _ in range(layers - 2):
+                stack += [conv(width, width), nn.ReLU()]
+            stack.append(conv(width, 3 * cells))
+            return nn.Sequential(*stack)
+
+        self.body = build()
+        if experts == 2:  # a specialist, blended in per frame (`model.routing`)
+            self.alt = build()
+            self.router = FrameRouter(3 * cells)
         self._run_stack = self._stack
 
     def _stack(self, inputs: torch.Tensor, stem_weight: torch.Tensor) -> torch.Tensor:
@@ -145,6 +155,9 @@ class DetailBranch(nn.Module):
 
         The stem's weight is passed in: without a mask its mask columns are left out.
         """
+        if hasattr(self, "router"):
+            alpha = self.router(inputs[:, : self.pair_channels // 2])  # the current frame alone
+            return blended_stack(self.body, self.alt, inputs, stem_weight.shape[1], alpha)
         return self.body[1:](F.conv2d(inputs, stem_weight, self.body[0].bias, padding=1))
 
     def compile_stack(self, **options) -> None:
@@ -221,7 +234,7 @@ class ReAE(nn.Module):
             self.encoder = build_encoder(cfg.encoder_width, cfg.latent_channels)
             self.decoder = build_decoder(cfg.latent_channels, cfg.decoder_widths, cfg.decoder_out_width)
         if cfg.detail_width:
-            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid)
+            self.detail = DetailBranch(cfg.detail_width, cfg.detail_layers, cfg.detail_grid, cfg.detail_experts)
 
     @property
     def has_latent_path(self) -> bool:

@@ -15,7 +15,7 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description="Train the embedded SwiftVR model (resumes from run_dir).")
     parser.add_argument("--config", help="JSON file with TrainConfig fields")
     for f in fields(TrainConfig):
-        if f.name not in ("scales", "tasks"):
+        if f.name not in ("scales", "tasks", "validate_on", "train_only"):  # structured: from --config only
             parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, default=None)
     args = parser.parse_args(argv)
     values = json.load(open(args.config)) if args.config else {}
@@ -23,6 +23,9 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
         values["scales"] = {int(k): float(v) for k, v in values["scales"].items()}
     if "tasks" in values:
         values["tasks"] = {str(k): float(v) for k, v in values["tasks"].items()}
+    for key in ("validate_on", "train_only"):
+        if values.get(key):
+            values[key] = tuple(values[key])
     defaults = TrainConfig()
     for f in fields(TrainConfig):
         raw = getattr(args, f.name, None)

@@ -104,6 +104,9 @@ SR_MIX: dict[str, SrMix] = {
     "real": SrMix(0.6, 0.0, 0.3),
     "real-downscale": SrMix(0.8, 0.0, 0.15),  # "real" with fewer blurred inputs: less sharpening of soft frames
     "real-codec": SrMix(0.8, 0.0, 0.15, downscale_codec=0.6),  # more of its downscales compressed, none blurred
+    # compressed or soft inputs only: the specialist that `model.routing` blends in for such video
+    "real-compressed": SrMix(0.5, 0.0, 0.45, downscale_codec=1.0),
+    "real-compressed-soft": SrMix(0.25, 0.0, 0.7, downscale_codec=1.0),
 }
 
 
@@ -184,6 +187,14 @@ def load_grown(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None
             raise ValueError(f"cannot grow {name} from {tuple(old.shape)} to {tuple(new.shape)}")
 
 
+def load_specialist(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Put another model's detail branch into a routed branch's specialist expert (`alt`)."""
+    own = model.state_dict()
+    for name, value in tensors.items():
+        if ".detail.body." in name:
+            own[name.replace(".detail.body.", ".detail.alt.")].copy_(value)
+
+
 @dataclass
 class TrainConfig:
     preset: str = "tiny"
@@ -223,9 +234,19 @@ class TrainConfig:
     # Share of training clips cut from the real videos (the rest: photos under a synthetic
     # camera); None keeps the sampler's default.
     video_share: float | None = None
+    # Fixed degradations that validation measures and the best step is chosen on; None:
+    # those that fit the mix or task (a specialist is judged on its own inputs).
+    validate_on: tuple[str, ...] | None = None
+    # A routed model (preset "tiny-routed", `model.routing`): the specialist expert's weights
+    # (a run's checkpoint or a shipped file; `init_from` gives the base expert), and the
+    # parameter-name prefixes that train, the rest staying fixed (e.g. only the router).
+    specialist_from: str | None = None
+    train_only: tuple[str, ...] | None = None
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
+        if self.validate_on:
+            return tuple(self.validate_on)
         if not self.tasks:
             return SR_REAL_VALIDATION_TASKS if self.mix.startswith("real") else SR_VALIDATION_TASKS
         return tuple(dict.fromkeys("crf35" if task in CLEAN_UP_MIX else task for task in self.tasks))  # clean-up is measured on CRF 35
@@ -406,6 +427,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print) -> None:
         if cfg.echo < 1:
             raise ValueError(f"echo must be 1 or more, got {cfg.echo}")
+        if cfg.specialist_from and preset(cfg.preset).reae.detail_experts != 2:
+            raise ValueError(f"specialist_from needs a routed model (preset tiny-routed), not {cfg.preset!r}")
         self.cfg = cfg
         self.log = log
         self.run_dir = Path(cfg.run_dir)
@@ -415,11 +438,20 @@ class Trainer:
         self.device = torch.device(cfg.device)
         self.model = random_model(preset(cfg.preset), self.device, torch.float32, seed=cfg.seed)
         init_for_restoration(self.model)
-        if cfg.init_from and not self.checkpoint_path.exists():  # a resume replaces every weight: its warm start may be gone
+        if not self.checkpoint_path.exists():  # a resume replaces every weight: its warm starts may be gone
             with torch.no_grad():
-                load_grown(self.model, model_tensors(cfg.init_from))
-        self.model.train().requires_grad_(True)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
+                if cfg.init_from:
+                    load_grown(self.model, model_tensors(cfg.init_from))
+                if cfg.specialist_from:
+                    load_specialist(self.model, model_tensors(cfg.specialist_from))
+        self.model.train()
+        trained = []
+        for name, p in self.model.named_parameters():
+            p.requires_grad_(not cfg.train_only or name.startswith(tuple(cfg.train_only)))
+            trained += [p] if p.requires_grad else []
+        if not trained:
+            raise ValueError(f"no parameter starts with any of train_only {list(cfg.train_only or ())}")
+        self.opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
         self.generator = torch.Generator().manual_seed(cfg.seed)
         train_sources, _ = make_split(cfg.data_dir)
         if cfg.mix not in SR_MIX:
@@ -527,7 +559,7 @@ class Trainer:
         loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight, self.cfg.luma_weight)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
         self.opt.step()
         self.step += 1
         return loss.item()

@@ -1,0 +1,80 @@
+"""Two experts in one detail branch, blended per frame by what the frame looks like.
+
+A model trained for the common case (plain downscales) and one fine-tuned from it for
+compressed or soft input disagree where it matters: each loses on the other's input.
+Running both would double the cost. Instead a small router reads each frame and gives
+one number, alpha in [0, 1]; the frame runs through a single network whose weights are
+the experts' weights interpolated by alpha. Two experts of one lineage (one fine-tuned
+from the other) interpolate smoothly, so a frame between the two kinds of input gets a
+network between the two.
+
+Alpha depends on the frame alone, never on earlier frames, so any span of a video
+restores as it does inside the whole run.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FrameRouter(nn.Module):
+    """One frame (pixel-unshuffled, centred) -> alpha in [0, 1], the specialist's share.
+
+    Two small convolutions see local texture and codec damage (block edges, flattened
+    detail; the first at stride 2, as a global reading needs no full-resolution map);
+    their mean over the frame is a fingerprint of the degradation, read by a linear head.
+    """
+
+    def __init__(self, channels: int, width: int = 12) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, width, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(width, width, 3, padding=1), nn.ReLU()
+        )
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """frames [N, C, H, W] -> alpha [N]."""
+        pooled = self.features(frames).mean(dim=(2, 3))
+        return torch.sigmoid(self.head(pooled)).squeeze(1)
+
+
+# The blend is taken in steps of 1/LEVELS, so the frames of a chunk, which share a kind of
+# damage, share a few blends and run as a batch: frame by frame the stack is 1.5x slower on
+# two CPU threads. A step moves the output far less than the two experts differ.
+LEVELS = 8
+
+
+def quantized(alpha: torch.Tensor) -> torch.Tensor:
+    """alpha rounded to the nearest 1/LEVELS, with alpha's own gradient (straight through),
+    so training sees the blends that run and still moves the router."""
+    return alpha + (torch.round(alpha * LEVELS) / LEVELS - alpha).detach()
+
+
+def blended_stack(base: nn.Sequential, alt: nn.Sequential, inputs: torch.Tensor, stem_columns: int, alpha: torch.Tensor) -> torch.Tensor:
+    """Run each frame of `inputs` [N, C, H, W] through the stack whose weights are
+    base + a * (alt - base), a its alpha [N] in steps of 1/LEVELS (`quantized`).
+
+    `stem_columns`: the first convolution's input channels in use (the mask's columns are
+    left out when there is no mask). Frames with the same blend run as one batch.
+    """
+    alpha = quantized(alpha)
+    out: torch.Tensor | None = None
+    for level in torch.unique(alpha.detach()):
+        members = (alpha.detach() == level).nonzero().squeeze(1)
+        share = alpha[members].mean()  # equal values; the gradient is shared by the members
+        x = inputs[members]
+        for index, (a, b) in enumerate(zip(base, alt)):
+            if isinstance(a, nn.Conv2d):
+                weight = torch.lerp(a.weight, b.weight, share)
+                if index == 0:
+                    weight = weight[:, :stem_columns]
+                x = F.conv2d(x, weight, torch.lerp(a.bias, b.bias, share), padding=1)
+            else:
+                x = a(x)
+        if out is None:
+            out = x.new_empty((inputs.shape[0], *x.shape[1:]))
+        out = out.index_copy(0, members, x)
+    assert out is not None
+    return out
