@@ -26,7 +26,7 @@ def _full_model():
     shipped = load_embedded(SHIPPED)
     branch = shipped.cfg.reae  # the shipped branch's size, inside the training preset's latent path
     tiny = preset("tiny")
-    sizes = {"detail_width": branch.detail_width, "detail_layers": branch.detail_layers, "detail_grid": branch.detail_grid}
+    sizes = {name: getattr(branch, name) for name in ("detail_width", "detail_layers", "detail_grid", "detail_experts")}
     full = random_model(replace(tiny, reae=replace(tiny.reae, **sizes)))
     init_for_restoration(full)
     full.load_state_dict(shipped.state_dict(), strict=False)

@@ -274,3 +274,39 @@ def test_specialist_and_train_only_are_checked(tmp_path, data_dir):  # noqa: F81
         Trainer(_config(tmp_path / "a", data_dir, preset="tiny-deep", specialist_from=str(tmp_path / "x.safetensors")), log=lambda _: None)
     with pytest.raises(ValueError, match="train_only"):
         Trainer(_config(tmp_path / "b", data_dir, train_only=("no.such.part",)), log=lambda _: None)
+
+
+def test_routing_examples_label_plain_downscales_0_and_damaged_input_1():
+    from swiftvr_cli.train.trainer import draw_routing_example
+
+    g = torch.Generator().manual_seed(0)
+    draws = [draw_routing_example(4, g) for _ in range(200)]
+    assert 60 < sum(label == 0 for _, label in draws) < 140
+    for cfg, label in draws:
+        plain = cfg.final.video_prob == 0 and cfg.final.jpeg_prob == 0 and cfg.first.blur_prob == 0 and cfg.first.noise_prob == 0
+        assert plain == (label == 0) or (label == 1 and cfg.final.video_prob > 0)
+
+
+def test_route_objective_trains_the_router_as_a_classifier(tmp_path, data_dir):  # noqa: F811
+    cfg = _config(tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",), lr=1e-2)
+    trainer = Trainer(cfg, log=lambda _: None)
+    before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
+    loss = trainer.train_step()
+    assert 0 < loss < 5 and set(trainer._route_labels.tolist()) <= {0.0, 1.0} and len(trainer._route_labels) == cfg.batch
+    after = trainer.model.state_dict()
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed and all(name.startswith("reae.detail.router.") for name in changed)
+    with pytest.raises(ValueError, match="not tasks"):
+        Trainer(replace(cfg, tasks={"denoise": 1}, run_dir=str(tmp_path / "e")), log=lambda _: None)
+    with pytest.raises(ValueError, match="routed model"):
+        Trainer(replace(cfg, preset="tiny-deep", run_dir=str(tmp_path / "p")), log=lambda _: None)
+
+
+def test_route_labels_survive_a_resume_in_the_middle_of_an_echo(tmp_path, data_dir):  # noqa: F811
+    cfg = _config(tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",), echo=3)
+    first = Trainer(cfg, log=lambda _: None)
+    first.train_step()
+    labels = first._route_labels.clone()
+    first.save_checkpoint()
+    second = Trainer(cfg, log=lambda _: None)
+    assert second._echo_left == 2 and torch.equal(second._route_labels, labels)

@@ -164,10 +164,15 @@ class DetailBranch(nn.Module):
         """torch.compile the conv stack (with and without a mask: two input layouts, two graphs)."""
         self._run_stack = torch.compile(self._stack, **options)
 
+    def grid_frames(self, lq: torch.Tensor) -> torch.Tensor:
+        """[B, T, 3, H, W] in [0, 1] -> [B*T, 3*grid^2, H/grid, W/grid]: what the convolutions
+        (and the router) read, centred (centred inputs train faster)."""
+        return F.pixel_unshuffle(_frames(lq - 0.5), self.grid)
+
     def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: DetailMemory | None):
         """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new memory)."""
         b = lq.shape[0]
-        x = _video(F.pixel_unshuffle(_frames(lq - 0.5), self.grid), b)  # centred inputs train faster
+        x = _video(self.grid_frames(lq), b)
         first = x[:, :1] if past is None else past.frame[:, None]
         previous = torch.cat([first, x[:, :-1]], dim=1)
         inputs = torch.cat([x, previous], dim=2)

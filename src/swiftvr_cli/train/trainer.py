@@ -110,6 +110,15 @@ SR_MIX: dict[str, SrMix] = {
 }
 
 
+def draw_routing_example(scale: int, g: torch.Generator) -> tuple[DegradeConfig, float]:
+    """A degradation and its routing label: 0 for a plain downscale with no codec (the base
+    expert's case), 1 for the specialist's inputs (the ``real-compressed`` mix: a downscale
+    through a codec, or blur, noise and compression)."""
+    if float(torch.rand((), generator=g)) < 0.5:
+        return downscale_degradation(scale, codec_prob=0.0), 0.0
+    return draw_sr_degradation(scale, g, "real-compressed"), 1.0
+
+
 def draw_sr_degradation(scale: int, g: torch.Generator, mix: str = "real") -> DegradeConfig:
     """One draw from a named SR training mix (``SR_MIX``)."""
     shares = SR_MIX[mix]
@@ -242,6 +251,9 @@ class TrainConfig:
     # parameter-name prefixes that train, the rest staying fixed (e.g. only the router).
     specialist_from: str | None = None
     train_only: tuple[str, ...] | None = None
+    # "restore": the restoration loss; "route": a routed model's router learns, as a classifier
+    # of the input's damage (`draw_routing_example`), which expert a frame should get.
+    objective: str = "restore"
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
@@ -427,8 +439,13 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, log: Callable[[str], None] = print) -> None:
         if cfg.echo < 1:
             raise ValueError(f"echo must be 1 or more, got {cfg.echo}")
-        if cfg.specialist_from and preset(cfg.preset).reae.detail_experts != 2:
-            raise ValueError(f"specialist_from needs a routed model (preset tiny-routed), not {cfg.preset!r}")
+        routed = preset(cfg.preset).reae.detail_experts == 2
+        if (cfg.specialist_from or cfg.objective == "route") and not routed:
+            raise ValueError(f"specialist_from and objective 'route' need a routed model (preset tiny-routed), not {cfg.preset!r}")
+        if cfg.objective not in ("restore", "route"):
+            raise ValueError(f"objective must be 'restore' or 'route', got {cfg.objective!r}")
+        if cfg.objective == "route" and cfg.tasks:
+            raise ValueError("objective 'route' trains on SR inputs, not tasks")
         self.cfg = cfg
         self.log = log
         self.run_dir = Path(cfg.run_dir)
@@ -465,6 +482,7 @@ class Trainer:
         self.best: float | None = None
         self._echo: Batch | None = None  # the batch being echoed
         self._echo_left = 0  # repeats it still has
+        self._route_labels = torch.zeros(0)  # objective "route": the current (or echoed) batch's labels, one per clip
         self._resume()
 
     # -- checkpoints -------------------------------------------------------
@@ -482,6 +500,8 @@ class Trainer:
         if self._echo_left:  # mid-echo: the batch goes with the checkpoint, so a resume repeats it exactly
             hq, lq, _, mask = self._echo
             echo = {"echo.hq": hq, "echo.lq": lq, **({"echo.mask": mask} if mask is not None else {})}
+            if self.cfg.objective == "route":
+                echo["echo.labels"] = self._route_labels
             tensors.update({k: v.detach().cpu().contiguous() for k, v in echo.items()})
         tmp = self.checkpoint_path.with_suffix(".tmp")
         save_file(tensors, str(tmp))
@@ -507,6 +527,7 @@ class Trainer:
         if self._echo_left:
             hq, lq = tensors["echo.hq"], tensors["echo.lq"]
             self._echo = (hq, lq, tuple(hq.shape[-2:]), tensors.get("echo.mask"))
+            self._route_labels = tensors.get("echo.labels", self._route_labels)
         self.log(f"resumed from step {self.step}")
 
     # -- training ------------------------------------------------------------
@@ -539,6 +560,10 @@ class Trainer:
                 configs = [draw_degradation(1, self.generator, clean_prob=clean_prob, light_prob=light_prob) for _ in hq]
             else:
                 configs = [task_degradation(task) for _ in hq]
+        elif self.cfg.objective == "route":
+            scale = self._draw(self.cfg.scales)
+            configs, labels = zip(*(draw_routing_example(scale, self.generator) for _ in hq))
+            self._route_labels = torch.tensor(labels)
         else:
             scale = self._draw(self.cfg.scales)
             configs = [self._degradation(scale) for _ in hq]
@@ -550,13 +575,24 @@ class Trainer:
             return draw_degradation(scale, self.generator, self.cfg.clean_prob, self.cfg.light_prob)
         return draw_sr_degradation(scale, self.generator, self.cfg.mix)
 
+    def _route_loss(self, lq: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Binary cross-entropy of the router's per-frame logit against its clip's label."""
+        rgb = prepare_frames(lq.to(self.device) * 255.0, size, 1, torch.float32, self.model.cfg.upscale_mode)
+        detail = self.model.reae.detail
+        logits = detail.router.logit(detail.grid_frames(rgb))
+        labels = self._route_labels.to(self.device).repeat_interleave(lq.shape[1])
+        return F.binary_cross_entropy_with_logits(logits, labels)
+
     def train_step(self) -> float:
         hq, lq, size, mask = self._next_batch()
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, self.cfg)
-        run = run_detail if self.cfg.detail_only else run_clip
-        out = run(self.model, lq.to(self.device), size, None if mask is None else mask.to(self.device))
-        loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight, self.cfg.luma_weight)
+        if self.cfg.objective == "route":
+            loss = self._route_loss(lq, size)
+        else:
+            run = run_detail if self.cfg.detail_only else run_clip
+            out = run(self.model, lq.to(self.device), size, None if mask is None else mask.to(self.device))
+            loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight, self.cfg.luma_weight)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
