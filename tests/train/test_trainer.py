@@ -310,3 +310,20 @@ def test_route_labels_survive_a_resume_in_the_middle_of_an_echo(tmp_path, data_d
     first.save_checkpoint()
     second = Trainer(cfg, log=lambda _: None)
     assert second._echo_left == 2 and torch.equal(second._route_labels, labels)
+
+
+def test_route_pool_draws_its_clips_once_and_trains_on_their_frames(tmp_path, data_dir):  # noqa: F811
+    cfg = _config(
+        tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",),
+        route_pool=6, scales={4: 1.0},
+    )  # fmt: skip
+    trainer = Trainer(cfg, log=lambda _: None)
+    trainer.train_step()
+    frames, labels = trainer._route_pool[4]
+    assert frames.shape == (6 * 8, 3, 8, 8) and frames.dtype == torch.uint8 and len(labels) == 48
+    pool = frames.clone()
+    trainer.train_step()
+    assert torch.equal(trainer._route_pool[4][0], pool)  # drawn once, not per step
+    assert len(trainer._route_labels) == cfg.batch * cfg.clip_len
+    with pytest.raises(ValueError, match="route_pool"):
+        Trainer(replace(cfg, echo=2, run_dir=str(tmp_path / "e")), log=lambda _: None)

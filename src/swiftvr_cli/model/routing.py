@@ -22,29 +22,28 @@ import torch.nn.functional as F
 class FrameRouter(nn.Module):
     """One frame (pixel-unshuffled, centred) -> alpha in [0, 1], the specialist's share.
 
-    Two small convolutions see local texture and damage; their mean over the frame,
-    taken separately at each position of a 4x4 grid (a codec's transform blocks leave
-    their edges on such a grid; a plain downscale has none), is a fingerprint of the
-    degradation. The head reads its logarithm, so it weighs ratios (block edges against
-    the rest, fine detail against coarse) that do not depend on how busy the picture is.
-    Pooled over the whole frame without the grid positions, held-out accuracy was at
-    chance (weights/README.md).
+    A bank of learned filters with no response to flat areas (each kernel sums to zero)
+    measures detail; the mean of each filter's magnitude over the frame, taken separately
+    at each position of a 4x4 grid (a codec's transform blocks leave their edges on such
+    a grid; a plain downscale has none), is a fingerprint of the degradation. The head
+    reads its logarithm, so it weighs ratios (block edges against the rest, fine detail
+    against coarse) that do not depend on how busy the picture is. Filters that also
+    saw brightness, or a mean over the whole frame, left held-out accuracy at chance
+    (weights/README.md).
     """
 
     PHASES = 4
 
     def __init__(self, channels: int, width: int = 12) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.Conv2d(width, width, 3, padding=1), nn.ReLU()
-        )
+        self.filters = nn.Parameter(torch.randn(width, channels, 3, 3) / (3 * channels**0.5))
         self.head = nn.Linear(width * self.PHASES**2, 1)
 
     def logit(self, frames: torch.Tensor) -> torch.Tensor:
         """frames [N, C, H, W] -> the log-odds that a frame is the specialist's kind [N]."""
-        f = self.features(frames)
+        kernels = self.filters - self.filters.mean(dim=(1, 2, 3), keepdim=True)
         p = self.PHASES
-        f = f[:, :, : f.shape[2] // p * p, : f.shape[3] // p * p]
+        f = F.conv2d(frames[:, :, : frames.shape[2] // p * p, : frames.shape[3] // p * p], kernels, padding=1).abs()
         energy = F.pixel_unshuffle(f, p).unflatten(1, (f.shape[1], p * p)).mean(dim=(3, 4)).flatten(1)
         return self.head(torch.log(energy + 1e-4)).squeeze(1)
 

@@ -254,6 +254,10 @@ class TrainConfig:
     # "restore": the restoration loss; "route": a routed model's router learns, as a classifier
     # of the input's damage (`draw_routing_example`), which expert a frame should get.
     objective: str = "restore"
+    # objective "route": draw this many labelled clips once and train on random frames of
+    # them (0: fresh clips every step). The router is cheap to run and slow to learn, so
+    # fresh clips (a codec pass each) would cost most of the time; a resume draws a new pool.
+    route_pool: int = 0
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
@@ -446,6 +450,8 @@ class Trainer:
             raise ValueError(f"objective must be 'restore' or 'route', got {cfg.objective!r}")
         if cfg.objective == "route" and cfg.tasks:
             raise ValueError("objective 'route' trains on SR inputs, not tasks")
+        if cfg.route_pool and (cfg.objective != "route" or cfg.echo != 1):
+            raise ValueError("route_pool is for objective 'route' with echo 1 (the pool is its own reuse)")
         self.cfg = cfg
         self.log = log
         self.run_dir = Path(cfg.run_dir)
@@ -482,6 +488,7 @@ class Trainer:
         self.best: float | None = None
         self._echo: Batch | None = None  # the batch being echoed
         self._echo_left = 0  # repeats it still has
+        self._route_pool: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None  # route_pool: frames, labels by scale
         self._route_labels = torch.zeros(0)  # objective "route": the current (or echoed) batch's labels, one per clip
         self._resume()
 
@@ -560,6 +567,8 @@ class Trainer:
                 configs = [draw_degradation(1, self.generator, clean_prob=clean_prob, light_prob=light_prob) for _ in hq]
             else:
                 configs = [task_degradation(task) for _ in hq]
+        elif self.cfg.objective == "route" and self.cfg.route_pool:
+            return self._pool_batch()
         elif self.cfg.objective == "route":
             scale = self._draw(self.cfg.scales)
             configs, labels = zip(*(draw_routing_example(scale, self.generator) for _ in hq))
@@ -569,6 +578,25 @@ class Trainer:
             configs = [self._degradation(scale) for _ in hq]
         lq = torch.stack([degrade_clip(c, cfg, self.generator) for c, cfg in zip(hq, configs)])
         return hq, lq, size, None
+
+    def _pool_batch(self) -> Batch:
+        """objective "route" with a pool: batch x clip_len random frames of one scale's pool,
+        each its own one-frame clip (the LQ frames stand in for the unused HQ ones)."""
+        if self._route_pool is None:
+            self._route_pool = {}
+            for _ in range(self.cfg.route_pool):
+                scale = self._draw(self.cfg.scales)
+                config, label = draw_routing_example(scale, self.generator)
+                lq = degrade_clip(self.sampler.sample(self.generator), config, self.generator)
+                frames, labels = self._route_pool.get(scale, (torch.empty(0, dtype=torch.uint8), torch.empty(0)))
+                as_bytes = (lq * 255).round().to(torch.uint8)  # degrade_clip's output is on 8-bit levels
+                self._route_pool[scale] = (torch.cat([frames, as_bytes]), torch.cat([labels, torch.full((len(lq),), label)]))
+        scale = self._draw({s: p for s, p in self.cfg.scales.items() if s in self._route_pool})
+        frames, labels = self._route_pool[scale]
+        pick = torch.randint(len(frames), (self.cfg.batch * self.cfg.clip_len,), generator=self.generator)
+        lq = frames[pick, None].float() / 255
+        self._route_labels = labels[pick]
+        return lq, lq, (self.cfg.patch, self.cfg.patch), None
 
     def _degradation(self, scale: int) -> DegradeConfig:
         if self.cfg.mix == "default":
