@@ -27,9 +27,8 @@ class FrameRouter(nn.Module):
     at each position of a 4x4 grid (a codec's transform blocks leave their edges on such
     a grid; a plain downscale has none), is a fingerprint of the degradation. The head
     reads its logarithm, so it weighs ratios (block edges against the rest, fine detail
-    against coarse) that do not depend on how busy the picture is. Filters that also
-    saw brightness, or a mean over the whole frame, left held-out accuracy at chance
-    (weights/README.md).
+    against coarse) that do not depend on how busy the picture is. Why these choices:
+    weights/README.md, eighth round.
     """
 
     PHASES = 4
@@ -53,8 +52,8 @@ class FrameRouter(nn.Module):
 
 
 # The blend is taken in steps of 1/LEVELS, so the frames of a chunk, which share a kind of
-# damage, share a few blends and run as a batch: frame by frame the stack is 1.5x slower on
-# two CPU threads. A step moves the output far less than the two experts differ.
+# damage, share a few blends and run as a batch (one frame at a time the stack runs far
+# slower on a multi-threaded CPU). A step moves the output far less than the experts differ.
 LEVELS = 8
 
 
