@@ -583,14 +583,14 @@ class Trainer:
         """objective "route" with a pool: batch x clip_len random frames of one scale's pool,
         each its own one-frame clip (the LQ frames stand in for the unused HQ ones)."""
         if self._route_pool is None:
-            self._route_pool = {}
+            drawn: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
             for _ in range(self.cfg.route_pool):
                 scale = self._draw(self.cfg.scales)
                 config, label = draw_routing_example(scale, self.generator)
                 lq = degrade_clip(self.sampler.sample(self.generator), config, self.generator)
-                frames, labels = self._route_pool.get(scale, (torch.empty(0, dtype=torch.uint8), torch.empty(0)))
                 as_bytes = (lq * 255).round().to(torch.uint8)  # degrade_clip's output is on 8-bit levels
-                self._route_pool[scale] = (torch.cat([frames, as_bytes]), torch.cat([labels, torch.full((len(lq),), label)]))
+                drawn.setdefault(scale, []).append((as_bytes, torch.full((len(lq),), label)))
+            self._route_pool = {scale: tuple(torch.cat(parts) for parts in zip(*clips)) for scale, clips in drawn.items()}
         scale = self._draw({s: p for s, p in self.cfg.scales.items() if s in self._route_pool})
         frames, labels = self._route_pool[scale]
         pick = torch.randint(len(frames), (self.cfg.batch * self.cfg.clip_len,), generator=self.generator)
