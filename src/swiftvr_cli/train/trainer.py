@@ -623,7 +623,7 @@ class Trainer:
             loss = clip_loss(out, hq[:, : out.shape[1]].to(self.device), self.cfg.temporal_weight, self.cfg.luma_weight)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
+        torch.nn.utils.clip_grad_norm_(self.opt.param_groups[0]["params"], 1.0)  # the parameters that train
         self.opt.step()
         self.step += 1
         return loss.item()
