@@ -7,6 +7,7 @@ import torch
 
 from swiftvr_cli.model.loading import random_model
 from swiftvr_cli.model.presets import preset
+from swiftvr_cli.model.routing import damage_features
 from swiftvr_cli.model.swiftvr import ChunkKind, RestoreState
 from swiftvr_cli.train.trainer import TrainConfig, Trainer, echoed, init_for_restoration, init_relu_stack, load_grown, model_tensors
 
@@ -89,8 +90,9 @@ def test_detail_branch_starts_silent_with_activations_at_the_input_scale():
 
 
 def _config(tmp_path, data_dir, **kw) -> TrainConfig:  # noqa: F811
+    kw = {"patch": 32, **kw}
     return TrainConfig(
-        data_dir=str(data_dir), run_dir=str(tmp_path / "run"), steps=2, batch=1, clip_len=8, patch=32,
+        data_dir=str(data_dir), run_dir=str(tmp_path / "run"), steps=2, batch=1, clip_len=8,
         warmup=1, checkpoint_every=1, eval_every=1000, threads=1, **kw,
     )  # fmt: skip
 
@@ -288,28 +290,31 @@ def test_routing_examples_label_plain_downscales_0_and_damaged_input_1():
 
 
 def test_route_objective_trains_the_router_as_a_classifier(tmp_path, data_dir):  # noqa: F811
-    cfg = _config(tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",), lr=1e-2)
+    """The router learns from a pool of labelled frames, its features standardized on the pool."""
+    cfg = _config(
+        tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",), lr=1e-2,
+        route_pool=4, scales={4: 1.0}, route_offset=1.5,
+    )  # fmt: skip
     trainer = Trainer(cfg, log=lambda _: None)
     before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
     loss = trainer.train_step()
-    assert 0 < loss < 5 and set(trainer._route_labels.tolist()) <= {0.0, 1.0} and len(trainer._route_labels) == cfg.batch
+    assert 0 < loss < 5 and set(trainer._route_labels.tolist()) <= {0.0, 1.0} and len(trainer._route_labels) == cfg.batch * cfg.clip_len
+    router = trainer.model.reae.detail.router
+    features = damage_features(trainer._route_pool[4][0].float() / 255)
+    assert torch.allclose(router.feature_mean, features.mean(dim=0), atol=1e-5) and float(router.offset) == 1.5
     after = trainer.model.state_dict()
     changed = {name for name in before if not torch.equal(before[name], after[name])}
     assert changed and all(name.startswith("reae.detail.router.") for name in changed)
+    trainer.save_checkpoint()
+    resumed = Trainer(cfg, log=lambda _: None)  # a resume keeps the standardization it trained with
+    resumed.train_step()
+    assert torch.equal(resumed.model.reae.detail.router.feature_mean, router.feature_mean)
     with pytest.raises(ValueError, match="not tasks"):
         Trainer(replace(cfg, tasks={"denoise": 1}, run_dir=str(tmp_path / "e")), log=lambda _: None)
     with pytest.raises(ValueError, match="routed model"):
         Trainer(replace(cfg, preset="tiny-deep", run_dir=str(tmp_path / "p")), log=lambda _: None)
-
-
-def test_route_labels_survive_a_resume_in_the_middle_of_an_echo(tmp_path, data_dir):  # noqa: F811
-    cfg = _config(tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",), echo=3)
-    first = Trainer(cfg, log=lambda _: None)
-    first.train_step()
-    labels = first._route_labels.clone()
-    first.save_checkpoint()
-    second = Trainer(cfg, log=lambda _: None)
-    assert second._echo_left == 2 and torch.equal(second._route_labels, labels)
+    with pytest.raises(ValueError, match="set route_pool"):
+        Trainer(replace(cfg, route_pool=0, run_dir=str(tmp_path / "n")), log=lambda _: None)
 
 
 def test_route_pool_draws_its_clips_once_and_trains_on_their_frames(tmp_path, data_dir):  # noqa: F811

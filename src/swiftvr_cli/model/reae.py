@@ -147,16 +147,20 @@ class DetailBranch(nn.Module):
         self.body = build()
         if experts == 2:  # a specialist, blended in per frame (`model.routing`)
             self.alt = build()
-            self.router = FrameRouter(3 * cells)
+            self.router = FrameRouter()
         self._run_stack = self._stack
 
-    def _stack(self, inputs: torch.Tensor, stem_weight: torch.Tensor) -> torch.Tensor:
+    @property
+    def routed(self) -> bool:
+        return hasattr(self, "router")
+
+    def _stack(self, inputs: torch.Tensor, stem_weight: torch.Tensor, alpha: torch.Tensor | None) -> torch.Tensor:
         """The conv stack on stacked inputs: the correction before the pixel shuffle.
 
         The stem's weight is passed in: without a mask its mask columns are left out.
+        alpha [N]: a routed branch's specialist share per frame.
         """
-        if hasattr(self, "router"):
-            alpha = self.router(inputs[:, : self.pair_channels // 2])  # the current frame alone
+        if alpha is not None:
             return blended_stack(self.body, self.alt, inputs, stem_weight.shape[1], alpha)
         return self.body[1:](F.conv2d(inputs, stem_weight, self.body[0].bias, padding=1))
 
@@ -164,15 +168,16 @@ class DetailBranch(nn.Module):
         """torch.compile the conv stack (with and without a mask: two input layouts, two graphs)."""
         self._run_stack = torch.compile(self._stack, **options)
 
-    def grid_frames(self, lq: torch.Tensor) -> torch.Tensor:
-        """[B, T, 3, H, W] in [0, 1] -> [B*T, 3*grid^2, H/grid, W/grid]: what the convolutions
-        (and the router) read, centred (centred inputs train faster)."""
-        return F.pixel_unshuffle(_frames(lq - 0.5), self.grid)
+    def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: DetailMemory | None, alpha: torch.Tensor | None = None):
+        """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new memory).
 
-    def forward(self, lq: torch.Tensor, mask: torch.Tensor | None, past: DetailMemory | None):
-        """lq [B, T, 3, H, W], mask [B, T, 1, H, W] or None -> ([B*T, 3, H, W] correction, new memory)."""
+        alpha [B, T]: a routed branch's specialist share for each frame, which its router
+        gives from the input frames before the upscale (`SwiftVR.restore_chunk`).
+        """
+        if self.routed != (alpha is not None):
+            raise ValueError("a routed detail branch needs each frame's alpha; a plain one takes none")
         b = lq.shape[0]
-        x = _video(self.grid_frames(lq), b)
+        x = _video(F.pixel_unshuffle(_frames(lq - 0.5), self.grid), b)  # centred: trains faster
         first = x[:, :1] if past is None else past.frame[:, None]
         previous = torch.cat([first, x[:, :-1]], dim=1)
         inputs = torch.cat([x, previous], dim=2)
@@ -182,7 +187,8 @@ class DetailBranch(nn.Module):
         else:
             inputs = torch.cat([inputs, _video(F.pixel_unshuffle(_frames(mask.to(x.dtype)), self.grid), b)], dim=2)
             weight = stem.weight
-        return F.pixel_shuffle(self._run_stack(_frames(inputs), weight), self.grid), DetailMemory(x[:, -1])
+        shares = None if alpha is None else alpha.reshape(-1).to(x.dtype)
+        return F.pixel_shuffle(self._run_stack(_frames(inputs), weight, shares), self.grid), DetailMemory(x[:, -1])
 
 
 def _run_stack(stack: nn.Sequential, x: torch.Tensor, state: StreamState):
@@ -257,9 +263,12 @@ class ReAE(nn.Module):
         x = _video(F.pixel_unshuffle(_frames(frames), 2), b)
         return _run_stack(self.encoder, x, state)
 
-    def decode(self, latents: torch.Tensor | None, state: StreamState, lq_frames: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(
+        self, latents: torch.Tensor | None, state: StreamState, lq_frames: torch.Tensor | None = None, alpha: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """latents [B, k, C, h, w] -> frames [B, 4k, 3, 16h, 16w] in [0, 1].
 
+        alpha [B, 4k]: a routed detail branch's specialist share for each frame.
         lq_frames (our residual models only): the input frames aligned with the
         decoded frames, [B, 4k, 3, 16h, 16w] in [0, 1]; a 4th channel, if present,
         is the fill mask (1 = fill) for the detail branch. latents None (residual
@@ -280,7 +289,7 @@ class ReAE(nn.Module):
             if latents is not None:
                 lq = F.pixel_unshuffle(_frames(rgb), 2)  # the decoder's 12-channel half-size layout
         if self.cfg.detail_width:
-            detail, state.detail_past = self.detail(rgb.to(dtype), mask, state.detail_past)
+            detail, state.detail_past = self.detail(rgb.to(dtype), mask, state.detail_past, alpha)
         if latents is None:
             x = _frames(rgb)  # the silent latent path's output: the input itself (no pixel-shuffle round trip)
         else:

@@ -19,36 +19,91 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class FrameRouter(nn.Module):
-    """One frame (pixel-unshuffled, centred) -> alpha in [0, 1], the specialist's share.
+def _laplacian(plane: torch.Tensor) -> torch.Tensor:
+    return 4 * plane[:, 1:-1, 1:-1] - plane[:, :-2, 1:-1] - plane[:, 2:, 1:-1] - plane[:, 1:-1, :-2] - plane[:, 1:-1, 2:]
 
-    A bank of learned filters with no response to flat areas (each kernel sums to zero)
-    measures detail; the mean of each filter's magnitude over the frame, taken separately
-    at each position of a 4x4 grid (a codec's transform blocks leave their edges on such
-    a grid; a plain downscale has none), is a fingerprint of the degradation. The head
-    reads its logarithm, so it weighs ratios (block edges against the rest, fine detail
-    against coarse) that do not depend on how busy the picture is. Why these choices:
-    weights/README.md, eighth round.
+
+MIN_SIDE = 16  # pixels; smaller frames are padded for the features
+
+
+def damage_features(frames: torch.Tensor) -> torch.Tensor:
+    """Input frames [N, 3, h, w] in [0, 1], as the model receives them (before any upscale)
+    -> [N, FEATURES] numbers that tell a codec's output from a plain downscale.
+
+    - Luma gradients averaged at each position of an 8-pixel grid, against their overall
+      mean: a codec's transform blocks leave edges on that grid; a downscale leaves none.
+    - How much of the picture is flat (gradients under 0.5 to 6 grey levels): quantization
+      wipes out the faint texture that a downscale keeps.
+    - Fine against coarse detail (the Laplacian against the gradient): blur removes it.
+    - Chroma detail against luma detail: codecs store colour at half resolution (4:2:0).
+    All are ratios or shares, so they do not depend on how busy the picture is.
+    """
+    x = frames.float() * 255
+    short = (max(0, MIN_SIDE - x.shape[-1]), max(0, MIN_SIDE - x.shape[-2]))
+    if any(short):  # a tiny frame: its edges repeated, so every statistic has samples
+        x = F.pad(x, (0, short[0], 0, short[1]), mode="replicate")
+    luma = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+    dh = (luma[:, :, 1:] - luma[:, :, :-1]).abs()
+    dv = (luma[:, 1:] - luma[:, :-1]).abs()
+    log_h, log_v = torch.log(dh.mean(dim=(1, 2)) + 1e-3), torch.log(dv.mean(dim=(1, 2)) + 1e-3)
+    feats = [
+        torch.log(_phase_means(dh, 2, 8) + 1e-3) - log_h[:, None],
+        torch.log(_phase_means(dv, 1, 8) + 1e-3) - log_v[:, None],
+        log_h[:, None],
+        torch.stack([(dh < level).float().mean(dim=(1, 2)) for level in (0.5, 1.5, 3.0, 6.0)], dim=1),
+        (torch.log(_laplacian(luma).abs().mean(dim=(1, 2)) + 1e-3) - log_h)[:, None],
+    ]
+    for chroma in (x[:, 2] - luma, x[:, 0] - luma):
+        dc = (chroma[:, :, 1:] - chroma[:, :, :-1]).abs()
+        feats.append(torch.log(_phase_means(dc, 2, 2) + 0.05) - log_h[:, None])
+        feats.append((torch.log(_laplacian(chroma).abs().mean(dim=(1, 2)) + 0.05) - torch.log(dc.mean(dim=(1, 2)) + 0.05))[:, None])
+    return torch.cat(feats, dim=1)
+
+
+def _phase_means(grad: torch.Tensor, dim: int, period: int) -> torch.Tensor:
+    """[N, H, W] gradient magnitudes -> [N, period]: their mean at each position mod
+    `period` along `dim` (1: rows, 2: columns)."""
+    size = grad.shape[dim] // period * period
+    cut = grad.narrow(dim, 0, size).unflatten(dim, (-1, period))  # [N, H/p, p, W] or [N, H, W/p, p]
+    return cut.mean(dim=(1, 3)) if dim == 1 else cut.mean(dim=(1, 2))
+
+
+FEATURES = 8 + 8 + 1 + 4 + 1 + 2 * (2 + 1)
+
+
+class FrameRouter(nn.Module):
+    """One input frame -> alpha in [0, 1], the specialist's share.
+
+    A small network reads `damage_features` of the frame as it arrives (the low-resolution
+    input: the upscale would blur the block edges and the chroma it looks for) and gives
+    the log-odds that the frame is the specialist's kind (compressed or soft) rather than a
+    plain downscale. `offset` moves the decision: a wrong route costs more one way than the
+    other, so the specialist's share is sigmoid(log-odds - offset). `feature_mean` and
+    `feature_std` standardize the features (set from the training frames). Why these
+    features: weights/README.md, ninth round.
     """
 
-    PHASES = 4
-
-    def __init__(self, channels: int, width: int = 12) -> None:
+    def __init__(self, hidden: int = 32) -> None:
         super().__init__()
-        self.filters = nn.Parameter(torch.randn(width, channels, 3, 3) / (3 * channels**0.5))
-        self.head = nn.Linear(width * self.PHASES**2, 1)
+        self.register_buffer("feature_mean", torch.zeros(FEATURES))
+        self.register_buffer("feature_std", torch.ones(FEATURES))
+        self.register_buffer("offset", torch.zeros(()))
+        self.head = nn.Sequential(nn.Linear(FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    @torch.no_grad()
+    def standardize(self, features: torch.Tensor) -> None:
+        """Set the standardization from the `damage_features` [N, FEATURES] of training frames."""
+        self.feature_mean.copy_(features.mean(dim=0))
+        self.feature_std.copy_(features.std(dim=0).clamp_min(1e-6))
 
     def logit(self, frames: torch.Tensor) -> torch.Tensor:
-        """frames [N, C, H, W] -> the log-odds that a frame is the specialist's kind [N]."""
-        kernels = self.filters - self.filters.mean(dim=(1, 2, 3), keepdim=True)
-        p = self.PHASES
-        f = F.conv2d(frames[:, :, : frames.shape[2] // p * p, : frames.shape[3] // p * p], kernels, padding=1).abs()
-        energy = F.pixel_unshuffle(f, p).unflatten(1, (f.shape[1], p * p)).mean(dim=(3, 4)).flatten(1)
-        return self.head(torch.log(energy + 1e-4)).squeeze(1)
+        """frames [N, 3, h, w] in [0, 1] -> the classifier's log-odds [N] (no offset)."""
+        feats = (damage_features(frames) - self.feature_mean) / self.feature_std
+        return self.head(feats.to(self.head[0].weight.dtype)).squeeze(1)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """frames [N, C, H, W] -> alpha [N]."""
-        return torch.sigmoid(self.logit(frames))
+        """frames [N, 3, h, w] in [0, 1] -> alpha [N]."""
+        return torch.sigmoid(self.logit(frames) - self.offset)
 
 
 # The blend is taken in steps of 1/LEVELS, so the frames of a chunk, which share a kind of

@@ -18,7 +18,7 @@ from .reae import DetailMemory, StreamState
 from .swiftvr import RestoreState
 
 _COUNTERS = ("latents_seen", "frames_decoded")
-_TENSORS = ("previous_latents", "lq_tail")
+_TENSORS = ("previous_latents", "lq_tail", "route_tail")
 
 
 def snapshot(state: RestoreState) -> RestoreState:
@@ -34,6 +34,7 @@ def snapshot(state: RestoreState) -> RestoreState:
         previous_latents=copy(state.previous_latents),
         frames_decoded=state.frames_decoded,
         lq_tail=copy(state.lq_tail),
+        route_tail=copy(state.route_tail),
     )
 
 

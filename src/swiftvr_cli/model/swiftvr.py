@@ -33,6 +33,7 @@ class RestoreState:
     previous_latents: torch.Tensor | None = None  # last encoder latents of the previous chunk
     frames_decoded: int = 0
     lq_tail: torch.Tensor | None = None  # last DECODER_DELAY prepared input frames (residual models)
+    route_tail: torch.Tensor | None = None  # their specialist shares [B, DECODER_DELAY] (routed models)
     timings: dict[str, float] | None = None  # per-part seconds, filled when a benchmark asks
 
 
@@ -79,6 +80,15 @@ def prepare_frames(
     if pad_h or pad_w:
         x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
     return x.to(dtype).unflatten(0, (batch, -1))
+
+
+def _delayed(x: torch.Tensor, tail: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A chunk's per-frame values [B, T, ...] shifted DECODER_DELAY frames later (the decoder
+    runs that far behind), and the new tail to carry; the first frame stands in before the video."""
+    if tail is None:
+        tail = x[:, :1].expand(-1, DECODER_DELAY, *x.shape[2:])
+    history = torch.cat([tail, x], dim=1)
+    return history[:, : x.shape[1]], history[:, -DECODER_DELAY:]
 
 
 MAX_STRENGTH = 2.0
@@ -233,19 +243,20 @@ class SwiftVR(nn.Module):
         # correction is added to); the networks run in the model's dtype.
         base_dtype = torch.float32 if self.reae.needs_lq else self.dtype
         with timed(state, "prepare", device):
-            x = prepare_frames(
-                (frames if batched else frames[None]).to(device), size, self.cfg.pad_multiple, base_dtype, self.cfg.upscale_mode
-            )
+            lr = (frames if batched else frames[None]).to(device)
+            alpha = self.route(lr)
+            x = prepare_frames(lr, size, self.cfg.pad_multiple, base_dtype, self.cfg.upscale_mode)
             if mask is not None:
                 m = prepare_frames((mask if batched else mask[None]).to(device) * 255.0, size, self.cfg.pad_multiple, base_dtype)
                 x = torch.cat([x, m], dim=2)  # the mask travels as a 4th channel up to the decoder
         if kind is ChunkKind.LAST:
             x = torch.cat([x, x[:, -1:].expand(-1, DECODER_DELAY, -1, -1, -1)], dim=1)  # 4b+1 -> 4b+4
+            alpha = None if alpha is None else torch.cat([alpha, alpha[:, -1:].expand(-1, DECODER_DELAY)], dim=1)
         if x.shape[1] % ReAE.TEMPORAL:
             raise ValueError(f"{kind.value} chunk of {frames.shape[-4]} frames breaks the chunk protocol")
 
         if self.latent_path_silent():
-            return self._restore_without_latents(x, state, size, batched, strength, reae_group)
+            return self._restore_without_latents(x, state, size, batched, strength, reae_group, alpha)
 
         # 1. encode (causal; memory blocks carry state across chunks)
         with timed(state, "reae_encode", device):
@@ -275,22 +286,41 @@ class SwiftVR(nn.Module):
         state.latents_seen += k
 
         # 3. decode; our residual models also see the input frames, 3 frames behind
-        return self._decode(restored, x, state, size, batched, strength, reae_group)
+        return self._decode(restored, x, state, size, batched, strength, reae_group, alpha)
+
+    def route(self, frames: torch.Tensor) -> torch.Tensor | None:
+        """A routed model's specialist share for each input frame [B, T, 3, h, w] (0..255,
+        before the upscale) -> [B, T]; None for other models."""
+        detail = getattr(self.reae, "detail", None)
+        if detail is None or not detail.routed:
+            return None
+        router = detail.router
+        lr = frames.flatten(0, 1).to(router.feature_mean.device, torch.float32) / 255.0
+        return router(lr).unflatten(0, frames.shape[:2])
 
     def _decode(
-        self, restored: torch.Tensor | None, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float, reae_group: int
+        self,
+        restored: torch.Tensor | None,
+        x: torch.Tensor,
+        state: RestoreState,
+        size,
+        batched: bool,
+        strength: float,
+        reae_group: int,
+        alpha: torch.Tensor | None = None,
     ):
         """Decode (restored None: the silent latent path's zero correction), 3 frames behind the input."""
         lq = None
         if self.reae.needs_lq or strength != 1.0:
-            tail = state.lq_tail if state.lq_tail is not None else x[:, :1].expand(-1, DECODER_DELAY, -1, -1, -1)
-            history = torch.cat([tail, x], dim=1)
-            lq = history[:, : x.shape[1]]
-            state.lq_tail = history[:, -DECODER_DELAY:]
+            lq, state.lq_tail = _delayed(x, state.lq_tail)
+        if alpha is not None:
+            alpha, state.route_tail = _delayed(alpha, state.route_tail)
         latents = x.shape[1] // ReAE.TEMPORAL
         decoder_lq = lq if self.reae.needs_lq else None
         with timed(state, "reae_decode", self.device):
-            out = self._in_groups(lambda z, lq_part: self.reae.decode(z, state.decoder, lq_part), latents, reae_group, restored, decoder_lq)
+            out = self._in_groups(
+                lambda z, lq_part, shares: self.reae.decode(z, state.decoder, lq_part, shares), latents, reae_group, restored, decoder_lq, alpha
+            )
         if strength != 1.0:
             out = scale_correction(out, lq[:, :, :3], strength)
         if state.frames_decoded == 0:
@@ -299,7 +329,9 @@ class SwiftVR(nn.Module):
         out = out[:, :, :, : size[0], : size[1]]
         return (out if batched else out[0]), state
 
-    def _restore_without_latents(self, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float, reae_group: int):
+    def _restore_without_latents(
+        self, x: torch.Tensor, state: RestoreState, size, batched: bool, strength: float, reae_group: int, alpha: torch.Tensor | None
+    ):
         """The chunk when `latent_path_silent()`: upscaled input + detail correction only."""
         state.latents_seen += x.shape[1] // ReAE.TEMPORAL
-        return self._decode(None, x, state, size, batched, strength, reae_group)
+        return self._decode(None, x, state, size, batched, strength, reae_group, alpha)

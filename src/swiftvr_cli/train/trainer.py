@@ -28,6 +28,7 @@ from safetensors.torch import load_file, save_file
 from ..metrics import rgb_to_y
 from ..model.loading import random_model, save_embedded
 from ..model.presets import preset
+from ..model.routing import damage_features
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, prepare_frames
 from .data import REAL_MOTION, ClipSampler, SamplerConfig, make_split, validation_clips
 from ..fill import fill_masked
@@ -254,10 +255,13 @@ class TrainConfig:
     # "restore": the restoration loss; "route": a routed model's router learns, as a classifier
     # of the input's damage (`draw_routing_example`), which expert a frame should get.
     objective: str = "restore"
-    # objective "route": draw this many labelled clips once and train on random frames of
-    # them (0: fresh clips every step). The router is cheap to run and slow to learn, so
-    # fresh clips (a codec pass each) would cost most of the time; a resume draws a new pool.
+    # objective "route" (required there): draw this many labelled clips once and train on
+    # random frames of them. The router is cheap to run and slow to learn, so fresh clips (a
+    # codec pass each) would cost most of the time; a resume draws a new pool.
     route_pool: int = 0
+    # A routed model's decision offset (log-odds): alpha = sigmoid(router log-odds - offset).
+    # A wrong route costs more one way than the other; the offset is the log of that ratio.
+    route_offset: float = 0.0
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
@@ -345,7 +349,7 @@ def run_detail(model: SwiftVR, lq01: torch.Tensor, size: tuple[int, int], mask: 
     frames = _filled_frames(lq01, mask)
     rgb = prepare_frames(frames, size, 1, torch.float32, model.cfg.upscale_mode)
     m = None if mask is None else prepare_frames(mask * 255.0, size, 1, torch.float32)
-    correction, _ = model.reae.detail(rgb, m, None)
+    correction, _ = model.reae.detail(rgb, m, None, model.route(frames))
     out = (rgb.flatten(0, 1) + correction).clamp(0, 1).unflatten(0, (b, -1))
     return out if m is None else torch.lerp(rgb, out, m)
 
@@ -452,6 +456,8 @@ class Trainer:
             raise ValueError("objective 'route' trains on SR inputs, not tasks")
         if cfg.route_pool and (cfg.objective != "route" or cfg.echo != 1):
             raise ValueError("route_pool is for objective 'route' with echo 1 (the pool is its own reuse)")
+        if cfg.objective == "route" and not cfg.route_pool:
+            raise ValueError("objective 'route' learns from a pool of drawn frames: set route_pool")
         self.cfg = cfg
         self.log = log
         self.run_dir = Path(cfg.run_dir)
@@ -467,6 +473,8 @@ class Trainer:
                     load_grown(self.model, model_tensors(cfg.init_from))
                 if cfg.specialist_from:
                     load_specialist(self.model, model_tensors(cfg.specialist_from))
+        if routed:  # a resume loads the same value from its checkpoint
+            self.model.reae.detail.router.offset.fill_(cfg.route_offset)
         self.model.train()
         trained = []
         for name, p in self.model.named_parameters():
@@ -507,8 +515,6 @@ class Trainer:
         if self._echo_left:  # mid-echo: the batch goes with the checkpoint, so a resume repeats it exactly
             hq, lq, _, mask = self._echo
             echo = {"echo.hq": hq, "echo.lq": lq, **({"echo.mask": mask} if mask is not None else {})}
-            if self.cfg.objective == "route":
-                echo["echo.labels"] = self._route_labels
             tensors.update({k: v.detach().cpu().contiguous() for k, v in echo.items()})
         tmp = self.checkpoint_path.with_suffix(".tmp")
         save_file(tensors, str(tmp))
@@ -534,7 +540,6 @@ class Trainer:
         if self._echo_left:
             hq, lq = tensors["echo.hq"], tensors["echo.lq"]
             self._echo = (hq, lq, tuple(hq.shape[-2:]), tensors.get("echo.mask"))
-            self._route_labels = tensors.get("echo.labels", self._route_labels)
         self.log(f"resumed from step {self.step}")
 
     # -- training ------------------------------------------------------------
@@ -567,12 +572,8 @@ class Trainer:
                 configs = [draw_degradation(1, self.generator, clean_prob=clean_prob, light_prob=light_prob) for _ in hq]
             else:
                 configs = [task_degradation(task) for _ in hq]
-        elif self.cfg.objective == "route" and self.cfg.route_pool:
-            return self._pool_batch()
         elif self.cfg.objective == "route":
-            scale = self._draw(self.cfg.scales)
-            configs, labels = zip(*(draw_routing_example(scale, self.generator) for _ in hq))
-            self._route_labels = torch.tensor(labels)
+            return self._pool_batch()
         else:
             scale = self._draw(self.cfg.scales)
             configs = [self._degradation(scale) for _ in hq]
@@ -591,6 +592,9 @@ class Trainer:
                 as_bytes = (lq * 255).round().to(torch.uint8)  # degrade_clip's output is on 8-bit levels
                 drawn.setdefault(scale, []).append((as_bytes, torch.full((len(lq),), label)))
             self._route_pool = {scale: tuple(torch.cat(parts) for parts in zip(*clips)) for scale, clips in drawn.items()}
+            if self.step == 0:  # a fresh router: its features standardized on the pool (a resume keeps its own)
+                features = torch.cat([damage_features(frames.float() / 255) for frames, _ in self._route_pool.values()])
+                self.model.reae.detail.router.standardize(features.to(self.device))
         scale = self._draw({s: p for s, p in self.cfg.scales.items() if s in self._route_pool})
         frames, labels = self._route_pool[scale]
         pick = torch.randint(len(frames), (self.cfg.batch * self.cfg.clip_len,), generator=self.generator)
@@ -603,11 +607,10 @@ class Trainer:
             return draw_degradation(scale, self.generator, self.cfg.clean_prob, self.cfg.light_prob)
         return draw_sr_degradation(scale, self.generator, self.cfg.mix)
 
-    def _route_loss(self, lq: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """Binary cross-entropy of the router's per-frame logit against its clip's label."""
-        rgb = prepare_frames(lq.to(self.device) * 255.0, size, 1, torch.float32, self.model.cfg.upscale_mode)
-        detail = self.model.reae.detail
-        logits = detail.router.logit(detail.grid_frames(rgb))
+    def _route_loss(self, lq: torch.Tensor) -> torch.Tensor:
+        """Binary cross-entropy of the router's per-frame logit (on the input frames, as
+        `SwiftVR.route` reads them) against its clip's label."""
+        logits = self.model.reae.detail.router.logit(lq.flatten(0, 1).to(self.device))
         labels = self._route_labels.to(self.device).repeat_interleave(lq.shape[1])
         return F.binary_cross_entropy_with_logits(logits, labels)
 
@@ -616,7 +619,7 @@ class Trainer:
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, self.cfg)
         if self.cfg.objective == "route":
-            loss = self._route_loss(lq, size)
+            loss = self._route_loss(lq)
         else:
             run = run_detail if self.cfg.detail_only else run_clip
             out = run(self.model, lq.to(self.device), size, None if mask is None else mask.to(self.device))
