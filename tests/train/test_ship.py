@@ -122,3 +122,23 @@ def test_ship_refuses_to_average_different_architectures(tmp_path, one_torch_thr
     save_embedded(random_model(preset("test")), run_b / "best.json", {})
     with pytest.raises(ValueError, match="different architectures"):
         ship([run_a, run_b], tmp_path / "soup.json")
+
+
+def test_ship_sets_a_routed_models_offset_and_refuses_it_for_others(tmp_path, one_torch_thread):
+    run = tmp_path / "run"
+    run.mkdir()
+    routed = random_model(preset("tiny-routed"), seed=3)
+    save_embedded(routed, run / "best.json", {"training": {"steps": 3}})
+    ship(run, tmp_path / "routed.json", route_offset=2.5)
+    path = tmp_path / "routed.json"
+    shipped = load_embedded(path)
+    assert float(shipped.reae.detail.router.offset) == 2.5
+    assert json.loads(path.read_text())["inference"]["route_offset"] == 2.5
+    frames = torch.rand(1, 4, 3, 24, 32) * 255
+    with torch.no_grad():  # the offset moves every frame's share towards the base expert
+        assert (shipped.route(frames) < load_embedded(run / "best.json").route(frames)).all()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    save_embedded(_full_model(), plain / "best.json", {"training": {"steps": 7}})
+    with pytest.raises(ValueError, match="routed model"):
+        ship(plain, tmp_path / "plain.json", route_offset=1.0)

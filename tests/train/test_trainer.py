@@ -293,7 +293,7 @@ def test_route_objective_trains_the_router_as_a_classifier(tmp_path, data_dir): 
     """The router learns from a pool of labelled frames, its features standardized on the pool."""
     cfg = _config(
         tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",), lr=1e-2,
-        route_pool=4, scales={4: 1.0}, route_offset=1.5,
+        route_pool=4, scales={4: 1.0},
     )  # fmt: skip
     trainer = Trainer(cfg, log=lambda _: None)
     before = {name: value.clone() for name, value in trainer.model.state_dict().items()}
@@ -301,7 +301,7 @@ def test_route_objective_trains_the_router_as_a_classifier(tmp_path, data_dir): 
     assert 0 < loss < 5 and set(trainer._route_labels.tolist()) <= {0.0, 1.0} and len(trainer._route_labels) == cfg.batch * cfg.clip_len
     router = trainer.model.reae.detail.router
     features = damage_features(trainer._route_pool[4][0].float() / 255)
-    assert torch.allclose(router.feature_mean, features.mean(dim=0), atol=1e-5) and float(router.offset) == 1.5
+    assert torch.allclose(router.feature_mean, features.mean(dim=0), atol=1e-5)
     after = trainer.model.state_dict()
     changed = {name for name in before if not torch.equal(before[name], after[name])}
     assert changed and all(name.startswith("reae.detail.router.") for name in changed)

@@ -76,15 +76,26 @@ def average_runs(run_dirs: list[Path], best: str = "best.json") -> tuple[SwiftVR
     return model, {"training": {"average_of": record}}
 
 
-def ship(run_dir: str | Path | list, target: str | Path, strength: float | None = None, best: str = "best.json") -> Path:
+def ship(
+    run_dir: str | Path | list, target: str | Path, strength: float | None = None, best: str = "best.json", route_offset: float | None = None
+) -> Path:
     """``run_dir``: one run folder, or a list of them to ship their average (`average_runs`);
-    ``best``: each run's exported json (best.json), or "checkpoint" for its last state."""
+    ``best``: each run's exported json (best.json), or "checkpoint" for its last state;
+    ``route_offset``: a routed model's decision offset (`model.routing.FrameRouter`), chosen
+    on training frames by benchmarks/route_offset.py."""
     runs = [Path(r) for r in run_dir] if isinstance(run_dir, list) else [Path(run_dir)]
     model, meta = from_run(runs[0], best) if len(runs) == 1 else average_runs(runs, best)
     model = drop_silent_latent_path(model)
     extra = {key: value for key, value in meta.items() if key not in ("config", "sha256", "config_sha256")}
     if strength is not None:
         extra["inference"] = {**extra.get("inference", {}), "strength": strength}
+    if route_offset is not None:
+        detail = getattr(model.reae, "detail", None)
+        if detail is None or not detail.routed:
+            raise ValueError("route_offset is for a routed model (preset tiny-routed)")
+        with torch.no_grad():
+            detail.router.offset.fill_(route_offset)
+        extra["inference"] = {**extra.get("inference", {}), "route_offset": route_offset}
     return save_embedded(model, target, extra)
 
 
@@ -93,9 +104,10 @@ def main() -> None:
     parser.add_argument("run_dirs", nargs="+", help="a run folder, or several to ship the average of their models")
     parser.add_argument("target", help="weights json to write, e.g. weights/swiftvr-tiny.json")
     parser.add_argument("--strength", type=float, default=None, help="the validated default --strength to store")
+    parser.add_argument("--route-offset", type=float, default=None, help="a routed model's decision offset (log-odds)")
     parser.add_argument("--best", default="best.json", help="which model of the run: an exported json (default best.json) or 'checkpoint' (its last state)")
     args = parser.parse_args()
-    print(ship(args.run_dirs, args.target, args.strength, args.best))
+    print(ship(args.run_dirs, args.target, args.strength, args.best, args.route_offset))
 
 
 if __name__ == "__main__":

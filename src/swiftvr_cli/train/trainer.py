@@ -259,9 +259,6 @@ class TrainConfig:
     # random frames of them. The router is cheap to run and slow to learn, so fresh clips (a
     # codec pass each) would cost most of the time; a resume draws a new pool.
     route_pool: int = 0
-    # A routed model's decision offset (log-odds): alpha = sigmoid(router log-odds - offset).
-    # A wrong route costs more one way than the other; the offset is the log of that ratio.
-    route_offset: float = 0.0
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
@@ -473,8 +470,6 @@ class Trainer:
                     load_grown(self.model, model_tensors(cfg.init_from))
                 if cfg.specialist_from:
                     load_specialist(self.model, model_tensors(cfg.specialist_from))
-        if routed:  # a resume loads the same value from its checkpoint
-            self.model.reae.detail.router.offset.fill_(cfg.route_offset)
         self.model.train()
         trained = []
         for name, p in self.model.named_parameters():
