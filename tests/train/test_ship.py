@@ -142,3 +142,19 @@ def test_ship_sets_a_routed_models_offset_and_refuses_it_for_others(tmp_path, on
     save_embedded(_full_model(), plain / "best.json", {"training": {"steps": 7}})
     with pytest.raises(ValueError, match="routed model"):
         ship(plain, tmp_path / "plain.json", route_offset=1.0)
+
+
+def test_ship_puts_another_runs_branch_in_as_the_specialist(tmp_path, one_torch_thread):
+    run = tmp_path / "run"
+    run.mkdir()
+    routed = random_model(preset("tiny-routed"), seed=3)
+    save_embedded(routed, run / "best.json", {"training": {"steps": 3}})
+    other = random_model(preset("tiny-deep"), seed=9)
+    save_embedded(other, tmp_path / "spec.json", {"training": {"steps": 5}})
+    ship(run, tmp_path / "routed.json", specialist=tmp_path / "spec.json")
+    shipped = load_embedded(tmp_path / "routed.json")
+    for name, value in other.reae.detail.body.state_dict().items():
+        assert torch.equal(shipped.reae.detail.alt.state_dict()[name], value)
+    for name, value in routed.reae.detail.body.state_dict().items():  # the base and the router stay
+        assert torch.equal(shipped.reae.detail.body.state_dict()[name], value)
+    assert torch.equal(shipped.reae.detail.router.head[0].weight, routed.reae.detail.router.head[0].weight)

@@ -23,6 +23,7 @@ import torch
 
 from ..model.loading import load_embedded, random_model, save_embedded
 from ..model.swiftvr import SwiftVR
+from .trainer import load_specialist, model_tensors
 
 
 def drop_silent_latent_path(model: SwiftVR) -> SwiftVR:
@@ -45,7 +46,6 @@ def from_checkpoint(run_dir: Path) -> tuple[SwiftVR, dict]:
     """The model of a run's last checkpoint (not only its best validation step), with the
     run's training record."""
     from ..model.presets import preset
-    from .trainer import model_tensors
 
     meta = json.loads((run_dir / "checkpoint.json").read_text())
     model = random_model(preset(meta["config"]["preset"]))
@@ -77,25 +77,36 @@ def average_runs(run_dirs: list[Path], best: str = "best.json") -> tuple[SwiftVR
 
 
 def ship(
-    run_dir: str | Path | list, target: str | Path, strength: float | None = None, best: str = "best.json", route_offset: float | None = None
+    run_dir: str | Path | list,
+    target: str | Path,
+    strength: float | None = None,
+    best: str = "best.json",
+    route_offset: float | None = None,
+    specialist: str | Path | None = None,
 ) -> Path:
     """``run_dir``: one run folder, or a list of them to ship their average (`average_runs`);
-    ``best``: each run's exported json (best.json), or "checkpoint" for its last state;
-    ``route_offset``: a routed model's decision offset (`model.routing.FrameRouter`), chosen
-    on training frames by benchmarks/route_offset.py."""
+    ``best``: each run's exported json (best.json), or "checkpoint" for its last state.
+    For a routed model (`model.routing`): ``route_offset``, its decision offset, chosen on
+    training frames by benchmarks/route_offset.py; ``specialist``, weights (json or
+    safetensors) whose detail branch replaces its specialist expert. The router reads the
+    input alone, so a router trained beside one specialist serves a later one."""
     runs = [Path(r) for r in run_dir] if isinstance(run_dir, list) else [Path(run_dir)]
     model, meta = from_run(runs[0], best) if len(runs) == 1 else average_runs(runs, best)
     model = drop_silent_latent_path(model)
     extra = {key: value for key, value in meta.items() if key not in ("config", "sha256", "config_sha256")}
     if strength is not None:
         extra["inference"] = {**extra.get("inference", {}), "strength": strength}
-    if route_offset is not None:
+    if route_offset is not None or specialist is not None:
         detail = getattr(model.reae, "detail", None)
         if detail is None or not detail.routed:
-            raise ValueError("route_offset is for a routed model (preset tiny-routed)")
+            raise ValueError("route_offset and specialist are for a routed model (preset tiny-routed)")
         with torch.no_grad():
-            detail.router.offset.fill_(route_offset)
-        extra["inference"] = {**extra.get("inference", {}), "route_offset": route_offset}
+            if route_offset is not None:
+                detail.router.offset.fill_(route_offset)
+                extra["inference"] = {**extra.get("inference", {}), "route_offset": route_offset}
+            if specialist is not None:
+                load_specialist(model, model_tensors(Path(specialist).with_suffix(".safetensors")))
+                extra["specialist"] = str(specialist)
     return save_embedded(model, target, extra)
 
 
@@ -105,9 +116,10 @@ def main() -> None:
     parser.add_argument("target", help="weights json to write, e.g. weights/swiftvr-tiny.json")
     parser.add_argument("--strength", type=float, default=None, help="the validated default --strength to store")
     parser.add_argument("--route-offset", type=float, default=None, help="a routed model's decision offset (log-odds)")
+    parser.add_argument("--specialist", default=None, help="a routed model's specialist expert: weights whose detail branch replaces it")
     parser.add_argument("--best", default="best.json", help="which model of the run: an exported json (default best.json) or 'checkpoint' (its last state)")
     args = parser.parse_args()
-    print(ship(args.run_dirs, args.target, args.strength, args.best, args.route_offset))
+    print(ship(args.run_dirs, args.target, args.strength, args.best, args.route_offset, args.specialist))
 
 
 if __name__ == "__main__":
