@@ -107,6 +107,7 @@ def ship(
             if specialist is not None:
                 load_specialist(model, model_tensors(Path(specialist).with_suffix(".safetensors")))
                 extra["specialist"] = str(specialist)
+                extra.pop("validation", None)  # the run's scores were of its own specialist
     return save_embedded(model, target, extra)
 
 
