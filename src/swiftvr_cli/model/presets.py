@@ -32,7 +32,7 @@ _FINE_DEEP_REAE = replace(_FINE_REAE, detail_layers=10)
 # 12 layers: tried for SR, not shipped (weights/README.md, fourth round)
 _DEEPER_REAE = replace(_TINY_REAE, detail_layers=12)
 # the 10-layer SR branch with a specialist for compressed or soft input, blended per frame
-# by a router (model.routing): tried, not shipped (weights/README.md, eighth round)
+# by a router (model.routing): the SR default since the ninth round (weights/README.md)
 _ROUTED_REAE = replace(_DEEP_REAE, detail_experts=2)
 
 PRESETS: dict[str, SwiftVRConfig] = {
