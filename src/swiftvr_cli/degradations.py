@@ -72,10 +72,8 @@ class _VideoCodec:
 
 # yuv420p needs even sizes. libx265 (as bundled with PyAV 18) corrupts the heap on frames
 # narrower than about 56 px (seen with valgrind), so its input is padded to >= 64x64.
-# x264 runs its lookahead in threads of its own whatever the codec context's thread_count;
-# pinned to one, the same frames give the same bitstream on every run (fixed evaluations).
 _VIDEO_CODECS = {
-    "libx264": _VideoCodec("h264", 2, 2, (("x264-params", "threads=1:lookahead-threads=1"),)),
+    "libx264": _VideoCodec("h264", 2, 2),
     "libx265": _VideoCodec("hevc", 8, 64, (("x265-params", "log-level=error:pools=none:frame-threads=1"),)),
 }
 
