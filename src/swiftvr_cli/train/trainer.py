@@ -492,7 +492,7 @@ class Trainer:
         self._echo: Batch | None = None  # the batch being echoed
         self._echo_left = 0  # repeats it still has
         self._route_pool: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None  # route_pool: frames, labels by scale
-        self._route_labels = torch.zeros(0)  # objective "route": the current (or echoed) batch's labels, one per clip
+        self._route_labels = torch.zeros(0)  # objective "route": the current batch's labels, one per frame
         self._resume()
 
     # -- checkpoints -------------------------------------------------------
@@ -553,6 +553,8 @@ class Trainer:
         return batch
 
     def _batch(self) -> Batch:
+        if self.cfg.objective == "route":  # frames of the pool: no clip to sample
+            return self._pool_batch()
         hq = torch.stack([self.sampler.sample(self.generator) for _ in range(self.cfg.batch)])
         size = tuple(hq.shape[-2:])
         if self.cfg.tasks:
@@ -567,8 +569,6 @@ class Trainer:
                 configs = [draw_degradation(1, self.generator, clean_prob=clean_prob, light_prob=light_prob) for _ in hq]
             else:
                 configs = [task_degradation(task) for _ in hq]
-        elif self.cfg.objective == "route":
-            return self._pool_batch()
         else:
             scale = self._draw(self.cfg.scales)
             configs = [self._degradation(scale) for _ in hq]
@@ -576,7 +576,7 @@ class Trainer:
         return hq, lq, size, None
 
     def _pool_batch(self) -> Batch:
-        """objective "route" with a pool: batch x clip_len random frames of one scale's pool,
+        """objective "route": batch x clip_len random frames of one scale's pool (drawn once),
         each its own one-frame clip (the LQ frames stand in for the unused HQ ones)."""
         if self._route_pool is None:
             drawn: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
