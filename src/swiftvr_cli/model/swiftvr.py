@@ -20,6 +20,7 @@ from .config import SwiftVRConfig
 from .protocol import DECODER_DELAY, ChunkKind  # noqa: F401  (part of this module's interface)
 from .dit import SwiftVRTransformer
 from .reae import ReAE, StreamState
+from .routing import FrameRouter
 
 
 
@@ -288,13 +289,18 @@ class SwiftVR(nn.Module):
         # 3. decode; our residual models also see the input frames, 3 frames behind
         return self._decode(restored, x, state, size, batched, strength, reae_group, alpha)
 
+    @property
+    def router(self) -> FrameRouter | None:
+        """A routed model's router (`model.routing`); None for other models."""
+        detail = getattr(self.reae, "detail", None)
+        return detail.router if detail is not None and detail.routed else None
+
     def route(self, frames: torch.Tensor) -> torch.Tensor | None:
         """A routed model's specialist share for each input frame [B, T, 3, h, w] (0..255,
         before the upscale) -> [B, T]; None for other models."""
-        detail = getattr(self.reae, "detail", None)
-        if detail is None or not detail.routed:
+        router = self.router
+        if router is None:
             return None
-        router = detail.router
         lr = frames.flatten(0, 1).to(router.feature_mean.device, torch.float32) / 255.0
         return router(lr).unflatten(0, frames.shape[:2])
 

@@ -97,12 +97,11 @@ def ship(
     if strength is not None:
         extra["inference"] = {**extra.get("inference", {}), "strength": strength}
     if route_offset is not None or specialist is not None:
-        detail = getattr(model.reae, "detail", None)
-        if detail is None or not detail.routed:
+        if model.router is None:
             raise ValueError("route_offset and specialist are for a routed model (preset tiny-routed)")
         with torch.no_grad():
             if route_offset is not None:
-                detail.router.offset.fill_(route_offset)
+                model.router.offset.fill_(route_offset)
                 extra["inference"] = {**extra.get("inference", {}), "route_offset": route_offset}
             if specialist is not None:
                 load_specialist(model, model_tensors(Path(specialist).with_suffix(".safetensors")))
