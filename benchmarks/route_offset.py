@@ -29,13 +29,12 @@ from swiftvr_cli.evaluation import restore_with_baselines
 from swiftvr_cli.metrics import psnr_per_frame
 from swiftvr_cli.model.loading import load_model
 from swiftvr_cli.model.routing import LEVELS
-from swiftvr_cli.train.data import FrameStore, VideoSource, make_split
+from swiftvr_cli.train.data import FrameStore, VideoSource, centre_crop, make_split
 
 DATA_DIR = "../shared/data"
 PRESETS = ("x4-area", "x4-clean", "x4", "x2")
 PLAIN = ("x4-area", "x4-clean")  # the base expert's kind of input; the rest is the specialist's
 WINDOW = 8
-MAX_SIZE = (384, 288)
 
 
 def training_windows(data_dir: str) -> list[tuple[str, torch.Tensor]]:
@@ -47,13 +46,10 @@ def training_windows(data_dir: str) -> list[tuple[str, torch.Tensor]]:
     for source in train:
         if not isinstance(source, VideoSource) or source.num_frames < 3 * WINDOW:
             continue
-        width, height = (min(m, s) // 8 * 8 for m, s in zip(MAX_SIZE, (source.width, source.height)))
-        top, left = (source.height - height) // 2, (source.width - width) // 2
         frames = store.video(source.path)[source.start : source.stop]
         n = len(frames)
         for start in (n // 6, n // 2, 5 * n // 6 - WINDOW):
-            clip = frames[start : start + WINDOW, :, top : top + height, left : left + width].float() / 255
-            windows.append((source.name, clip))
+            windows.append((source.name, centre_crop(frames[start : start + WINDOW], source)))
     return windows
 
 

@@ -392,8 +392,19 @@ def validation_clips(
     return clips
 
 
+REAL_EVAL_SIZE = (384, 288)  # (W, H): the largest crop of real footage that models are judged on
+
+
+def centre_crop(frames: torch.Tensor, source: VideoSource, max_size: tuple[int, int] = REAL_EVAL_SIZE) -> torch.Tensor:
+    """uint8 frames [T, 3, H, W] of ``source`` -> their centre crop of at most ``max_size=(W, H)``
+    (multiples of 8), in [0, 1]."""
+    width, height = (min(m, s) // 8 * 8 for m, s in zip(max_size, (source.width, source.height)))
+    top, left = (source.height - height) // 2, (source.width - width) // 2
+    return frames[:, :, top : top + height, left : left + width].float() / 255.0
+
+
 def real_validation_clips(
-    data_dir: str | Path, clip_len: int = VIDEO_VAL_TAIL, max_size: tuple[int, int] = (384, 288)
+    data_dir: str | Path, clip_len: int = VIDEO_VAL_TAIL, max_size: tuple[int, int] = REAL_EVAL_SIZE
 ) -> list[tuple[str, torch.Tensor]]:
     """The held-out real footage: the last ``clip_len`` frames of every video (never seen in
     training), centre-cropped to at most ``max_size=(W, H)`` (multiples of 8), as
@@ -405,8 +416,6 @@ def real_validation_clips(
     for source in val:
         if not isinstance(source, VideoSource):
             continue
-        width, height = (min(m, s) // 8 * 8 for m, s in zip(max_size, (source.width, source.height)))
-        top, left = (source.height - height) // 2, (source.width - width) // 2
         frames = store.video(source.path)[source.start : source.start + clip_len]
-        clips.append((source.name, frames[:, :, top : top + height, left : left + width].float() / 255.0))
+        clips.append((source.name, centre_crop(frames, source, max_size)))
     return clips
