@@ -332,3 +332,24 @@ def test_route_pool_draws_its_clips_once_and_trains_on_their_frames(tmp_path, da
     assert len(trainer._route_labels) == cfg.batch * cfg.clip_len
     with pytest.raises(ValueError, match="route_pool"):
         Trainer(replace(cfg, echo=2, run_dir=str(tmp_path / "e")), log=lambda _: None)
+
+
+def test_route_grey_makes_that_share_of_the_pool_grey(tmp_path, data_dir):  # noqa: F811
+    cfg = _config(
+        tmp_path, data_dir, preset="tiny-routed", mix="real", objective="route", train_only=("reae.detail.router",),
+        route_pool=6, scales={4: 1.0},
+    )  # fmt: skip
+
+    def colour_spread(run: str, grey: float) -> torch.Tensor:
+        trainer = Trainer(replace(cfg, route_grey=grey, run_dir=str(tmp_path / run)), log=lambda _: None)
+        trainer.train_step()
+        frames = trainer._route_pool[4][0].int()
+        return (frames.amax(dim=1) - frames.amin(dim=1)).flatten(1).amax(dim=1)  # per frame, in grey levels
+
+    assert colour_spread("colour", 0.0).amax() > 8  # the sources are colour photos and videos
+    assert colour_spread("grey", 1.0).amax() <= 3  # a codec's 4:2:0 rounding leaves a level or two
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="route_grey"):
+            Trainer(replace(cfg, route_grey=bad, run_dir=str(tmp_path / "b")), log=lambda _: None)
+    with pytest.raises(ValueError, match="route_grey"):
+        Trainer(replace(cfg, route_grey=0.5, objective="restore", route_pool=0, run_dir=str(tmp_path / "r")), log=lambda _: None)

@@ -32,7 +32,8 @@ from ..model.routing import damage_features
 from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, prepare_frames
 from .data import REAL_MOTION, ClipSampler, SamplerConfig, make_split, validation_clips
 from ..fill import fill_masked
-from .degrade import CompressConfig, DegradeConfig, StageConfig, degrade_clip, quantize
+from ..random_draws import chance
+from .degrade import CompressConfig, DegradeConfig, StageConfig, degrade_clip, luma, quantize
 from .masks import apply_mask, random_mask
 
 
@@ -259,6 +260,9 @@ class TrainConfig:
     # random frames of them. The router is cheap to run and slow to learn, so fresh clips (a
     # codec pass each) would cost most of the time; a resume draws a new pool.
     route_pool: int = 0
+    # objective "route": the share of pool clips made grey before their degradation. Grey
+    # footage silences the router's chroma cues, so it must learn luma ones too.
+    route_grey: float = 0.0
 
     @property
     def validation_tasks(self) -> tuple[str, ...]:
@@ -453,6 +457,8 @@ class Trainer:
             raise ValueError("objective 'route' trains on SR inputs, not tasks")
         if cfg.route_pool and (cfg.objective != "route" or cfg.echo != 1):
             raise ValueError("route_pool is for objective 'route' with echo 1 (the pool is its own reuse)")
+        if not 0.0 <= cfg.route_grey <= 1.0 or (cfg.route_grey and not cfg.route_pool):
+            raise ValueError(f"route_grey is a share in [0, 1] of route_pool's clips, got {cfg.route_grey} with route_pool {cfg.route_pool}")
         if cfg.objective == "route" and not cfg.route_pool:
             raise ValueError("objective 'route' learns from a pool of drawn frames: set route_pool")
         self.cfg = cfg
@@ -583,7 +589,10 @@ class Trainer:
             for _ in range(self.cfg.route_pool):
                 scale = self._draw(self.cfg.scales)
                 config, label = draw_routing_example(scale, self.generator)
-                lq = degrade_clip(self.sampler.sample(self.generator), config, self.generator)
+                clip = self.sampler.sample(self.generator)
+                if self.cfg.route_grey and chance(self.generator, self.cfg.route_grey):
+                    clip = luma(clip)[:, None].expand_as(clip).contiguous()
+                lq = degrade_clip(clip, config, self.generator)
                 as_bytes = (lq * 255).round().to(torch.uint8)  # degrade_clip's output is on 8-bit levels
                 drawn.setdefault(scale, []).append((as_bytes, torch.full((len(lq),), label)))
             self._route_pool = {scale: tuple(torch.cat(parts) for parts in zip(*clips)) for scale, clips in drawn.items()}
