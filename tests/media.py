@@ -33,6 +33,15 @@ def pattern_rgb(index: int, width: int, height: int, frames: int = 12) -> np.nda
     return np.stack([red, green, blue], axis=-1)
 
 
+def moving_waves(frames: int = 20, height: int = 60, width: int = 80) -> np.ndarray:
+    """[T, H, W, 3] uint8: a noisy pattern moving 2 px a frame, real work for x264's motion
+    search and macroblock tree (where its run-to-run variation showed)."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    waves = [np.stack([128 + 60 * np.sin((xx + 2 * i) / 5.0 + c) + 40 * np.cos(yy / 7.0) for c in range(3)], -1) for i in range(frames)]
+    noise = np.random.default_rng(0).normal(0, 8, (frames, height, width, 3))
+    return np.clip(np.stack(waves) + noise, 0, 255).astype(np.uint8)
+
+
 def gray_ramp(width: int, height: int) -> np.ndarray:
     """Float [H,W,3] diagonal grey ramp: many distinct levels, no chroma."""
     x = np.arange(width, dtype=np.float64)[None, :] / max(width - 1, 1)

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .io.encoders import x264_reproducible_options
 from .mask_shapes import apply_mask, evaluation_mask
 
 _MAX_KERNEL_HALF = 10  # kernels are at most 21x21
@@ -70,27 +71,10 @@ class _VideoCodec:
     options: tuple[tuple[str, str], ...] = ()
 
 
-def _cpu_has_avx512() -> bool:
-    """Whether the CPU (and OS) run the AVX-512 subset x264 uses (F, CD, BW, DQ, VL)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:  # numpy < 2 or a build without the table: keep x264's own detection
-        return False
-    return bool(__cpu_features__.get("AVX512_SKX", False))
-
-
-def _x264_options() -> tuple[tuple[str, str], ...]:
-    """x264's AVX-512 kernels (PyAV 18's bundled build) give a different bitstream for the same
-    input on some runs (seen on an AVX-512 Xeon: 2 to 7 of 12 identical encodes differed); its
-    AVX2 kernels do not, and give what the AVX-512 ones give on most runs. So on such CPUs x264
-    is told to use AVX2: evaluation inputs must be the same bytes every time."""
-    return (("x264-params", "asm=AVX2"),) if _cpu_has_avx512() else ()
-
-
 # yuv420p needs even sizes. libx265 (as bundled with PyAV 18) corrupts the heap on frames
 # narrower than about 56 px (seen with valgrind), so its input is padded to >= 64x64.
 _VIDEO_CODECS = {
-    "libx264": _VideoCodec("h264", 2, 2, _x264_options()),
+    "libx264": _VideoCodec("h264", 2, 2, tuple(x264_reproducible_options().items())),
     "libx265": _VideoCodec("hevc", 8, 64, (("x265-params", "log-level=error:pools=none:frame-threads=1"),)),
 }
 

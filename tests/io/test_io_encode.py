@@ -260,3 +260,21 @@ def test_image_output_keeps_rgb(tmp_path, cfr_mp4):
         frames = writer.prepare(torch.rand(2, 3, 48, 64, dtype=torch.bfloat16))
         assert isinstance(frames, torch.Tensor) and frames.dtype == torch.float32
         writer.write(frames, [0, 1])
+
+
+def test_x264_gives_the_same_bitstream_every_run(tmp_path):
+    """Restoring the same input twice gives the same file (encoders.x264_reproducible_options)."""
+    frames = media.moving_waves(24, 64, 96)
+    src = str(tmp_path / "waves.mkv")
+    with av.open(src, "w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for rgb in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")))
+        container.mux(stream.encode(None))
+    runs = []
+    for i in range(5):
+        out = str(tmp_path / f"out{i}.mkv")
+        transcode(src, out, options=EncodeOptions(codec="libx264"))
+        runs.append(media.packets_of(out, "video"))
+    assert all(run == runs[0] for run in runs[1:])

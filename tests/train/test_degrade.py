@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from tests import media
+
 from swiftvr_cli import metrics
 from swiftvr_cli.train import degrade as D
 
@@ -85,20 +87,10 @@ def test_video_roundtrip_odd_sizes_and_crf() -> None:
     assert psnrs[12] > 35 and psnrs[45] < psnrs[12] - 5
 
 
-def _moving_waves(t: int = 20, h: int = 60, w: int = 80) -> np.ndarray:
-    """A noisy moving pattern: gives x264's motion search and macroblock tree real work."""
-    yy, xx = np.mgrid[0:h, 0:w]
-    frames = np.stack(
-        [np.stack([128 + 60 * np.sin((xx + 2 * i) / 5.0 + c) + 40 * np.cos(yy / 7.0) for c in range(3)], -1) for i in range(t)]
-    )
-    noise = np.random.default_rng(0).normal(0, 8, frames.shape)
-    return np.clip(frames + noise, 0, 255).astype(np.uint8)
-
-
 def test_x264_roundtrip_is_the_same_bytes_every_time() -> None:
     # Evaluation inputs go through this encode; on AVX-512 CPUs x264's default kernels made
     # about half of these encodes differ (degradations._x264_options).
-    frames = _moving_waves()
+    frames = media.moving_waves()
     first = D.video_roundtrip(frames, "libx264", 28, "medium")
     for _ in range(7):
         assert np.array_equal(D.video_roundtrip(frames, "libx264", 28, "medium"), first)

@@ -9,6 +9,7 @@ padding or cropping); the cost is that some hardware players cannot play
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -120,6 +121,27 @@ def _pick_layout(
     return LAYOUTS[name]
 
 
+@functools.cache
+def _cpu_has_avx512() -> bool:
+    """Whether the CPU (and OS) run the AVX-512 subset x264 uses (F, CD, BW, DQ, VL)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # numpy < 2, or a build without the table: x264 detects for itself
+        return False
+    return bool(__cpu_features__.get("AVX512_SKX", False))
+
+
+def x264_reproducible_options() -> dict[str, str]:
+    """x264 options that make the same input give the same bitstream on every run.
+
+    x264's AVX-512 kernels (in the x264 that PyAV 18 bundles) do not: on an AVX-512 Xeon,
+    encodes of the same frames differed from run to run. Its AVX2 kernels do not vary, and
+    every CPU with AVX-512 has AVX2, so there x264 is told to use those. Restores and the
+    evaluation's degraded inputs are then the same bytes each time.
+    """
+    return {"x264-params": "asm=AVX2"} if _cpu_has_avx512() else {}
+
+
 def _codec_options(codec: str, options: EncodeOptions, notes: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     crf, preset = options.crf, options.preset
@@ -128,6 +150,8 @@ def _codec_options(codec: str, options: EncodeOptions, notes: list[str]) -> dict
             out["crf"] = str(crf)
         if preset:
             out["preset"] = preset
+        if codec == "libx264":
+            out.update(x264_reproducible_options())
         if codec == "libx265":
             out["x265-params"] = "log-level=error"
     elif codec == "libsvtav1":
