@@ -126,8 +126,11 @@ def _cpu_has_avx512() -> bool:
     """Whether the CPU (and OS) run the AVX-512 subset x264 uses (F, CD, BW, DQ, VL)."""
     try:
         from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:  # numpy < 2, or a build without the table: x264 detects for itself
-        return False
+    except ImportError:
+        try:  # numpy 1.x
+            from numpy.core._multiarray_umath import __cpu_features__
+        except ImportError:  # a build without the table: x264 detects for itself
+            return False
     return bool(__cpu_features__.get("AVX512_SKX", False))
 
 
