@@ -25,6 +25,12 @@ import torch
 import torch.nn.functional as F
 
 Y_WEIGHTS = (65.481, 128.553, 24.966)
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # BT.601, without the studio-swing scale and offset
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """BT.601 luma of ``[T, 3, H, W]`` in the input's own range, ``[T, H, W]``."""
+    return LUMA_WEIGHTS[0] * x[:, 0] + LUMA_WEIGHTS[1] * x[:, 1] + LUMA_WEIGHTS[2] * x[:, 2]
 
 
 def _check_pair(a: torch.Tensor, b: torch.Tensor) -> None:

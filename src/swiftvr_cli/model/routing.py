@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..metrics import luma
+
 
 def _laplacian(plane: torch.Tensor) -> torch.Tensor:
     return 4 * plane[:, 1:-1, 1:-1] - plane[:, :-2, 1:-1] - plane[:, 2:, 1:-1] - plane[:, 1:-1, :-2] - plane[:, 1:-1, 2:]
@@ -42,18 +44,18 @@ def damage_features(frames: torch.Tensor) -> torch.Tensor:
     short = (max(0, MIN_SIDE - x.shape[-1]), max(0, MIN_SIDE - x.shape[-2]))
     if any(short):  # a tiny frame: its edges repeated, so every statistic has samples
         x = F.pad(x, (0, short[0], 0, short[1]), mode="replicate")
-    luma = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
-    dh = (luma[:, :, 1:] - luma[:, :, :-1]).abs()
-    dv = (luma[:, 1:] - luma[:, :-1]).abs()
+    y = luma(x)
+    dh = (y[:, :, 1:] - y[:, :, :-1]).abs()
+    dv = (y[:, 1:] - y[:, :-1]).abs()
     log_h, log_v = torch.log(dh.mean(dim=(1, 2)) + 1e-3), torch.log(dv.mean(dim=(1, 2)) + 1e-3)
     feats = [
         torch.log(_phase_means(dh, 2, 8) + 1e-3) - log_h[:, None],
         torch.log(_phase_means(dv, 1, 8) + 1e-3) - log_v[:, None],
         log_h[:, None],
         torch.stack([(dh < level).float().mean(dim=(1, 2)) for level in (0.5, 1.5, 3.0, 6.0)], dim=1),
-        (torch.log(_laplacian(luma).abs().mean(dim=(1, 2)) + 1e-3) - log_h)[:, None],
+        (torch.log(_laplacian(y).abs().mean(dim=(1, 2)) + 1e-3) - log_h)[:, None],
     ]
-    for chroma in (x[:, 2] - luma, x[:, 0] - luma):
+    for chroma in (x[:, 2] - y, x[:, 0] - y):
         dc = (chroma[:, :, 1:] - chroma[:, :, :-1]).abs()
         feats.append(torch.log(_phase_means(dc, 2, 2) + 0.05) - log_h[:, None])
         feats.append((torch.log(_laplacian(chroma).abs().mean(dim=(1, 2)) + 0.05) - torch.log(dc.mean(dim=(1, 2)) + 0.05))[:, None])

@@ -40,6 +40,7 @@ from ..degradations import (
     to_uint8_frames,
     video_roundtrip,
 )
+from ..metrics import luma
 from ..random_draws import chance, pick, randint, uniform
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
 
 Range = tuple[float, float]
 
-_LUMA = (0.299, 0.587, 0.114)
 _MAX_KERNEL_HALF = 10  # kernels are at most 21x21 (as in degradations.gaussian_kernel)
 
 
@@ -185,11 +185,6 @@ def add_noise(x: torch.Tensor, stage: StageConfig, g: torch.Generator) -> torch.
         lam = src.clamp(0.0, 1.0) * 255.0
         noise = (torch.poisson(lam, generator=g) - lam) / 255.0 * strength
     return (x + noise).clamp(0.0, 1.0)
-
-
-def luma(x: torch.Tensor) -> torch.Tensor:
-    """BT.601 luma of ``[T, 3, H, W]`` in the input's range, ``[T, H, W]``."""
-    return _LUMA[0] * x[:, 0] + _LUMA[1] * x[:, 1] + _LUMA[2] * x[:, 2]
 
 
 # --------------------------------------------------------------------------- codecs

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from ..metrics import rgb_to_y
+from ..metrics import luma, rgb_to_y
 from ..model.loading import random_model, save_embedded
 from ..model.presets import preset
 from ..model.routing import damage_features
@@ -33,7 +33,7 @@ from ..model.swiftvr import ChunkKind, RestoreState, SwiftVR, prepare_frames
 from .data import REAL_MOTION, ClipSampler, SamplerConfig, make_split, validation_clips
 from ..fill import fill_masked
 from ..random_draws import chance
-from .degrade import CompressConfig, DegradeConfig, StageConfig, degrade_clip, luma, quantize
+from .degrade import CompressConfig, DegradeConfig, StageConfig, degrade_clip, quantize
 from .masks import apply_mask, random_mask
 
 
