@@ -385,22 +385,25 @@ def validation_clips(
         else:
             if source.num_frames < clip_len or source.height < height or source.width < width:
                 raise ValueError(f"held-out part of {source.name} is too short or small")
-            top, left = (source.height - height) // 2, (source.width - width) // 2
             frames = store.video(source.path)[source.start : source.start + clip_len]
-            clip = frames[:, :, top : top + height, left : left + width].float() / 255.0
-            clips.append((f"video_{source.name}", clip))
+            clips.append((f"video_{source.name}", centre_box(frames, source, width, height)))
     return clips
 
 
 REAL_EVAL_SIZE = (384, 288)  # (W, H): the largest crop of real footage that models are judged on
 
 
+def centre_box(frames: torch.Tensor, source: VideoSource, width: int, height: int) -> torch.Tensor:
+    """uint8 frames [T, 3, H, W] of ``source`` -> their centre ``width`` x ``height``, in [0, 1]."""
+    top, left = (source.height - height) // 2, (source.width - width) // 2
+    return frames[:, :, top : top + height, left : left + width].float() / 255.0
+
+
 def centre_crop(frames: torch.Tensor, source: VideoSource, max_size: tuple[int, int] = REAL_EVAL_SIZE) -> torch.Tensor:
     """uint8 frames [T, 3, H, W] of ``source`` -> their centre crop of at most ``max_size=(W, H)``
     (multiples of 8), in [0, 1]."""
     width, height = (min(m, s) // 8 * 8 for m, s in zip(max_size, (source.width, source.height)))
-    top, left = (source.height - height) // 2, (source.width - width) // 2
-    return frames[:, :, top : top + height, left : left + width].float() / 255.0
+    return centre_box(frames, source, width, height)
 
 
 def real_validation_clips(
