@@ -110,3 +110,46 @@ def test_a_mask_is_read_before_any_output_exists(tmp_path, model):
     with pytest.raises(InputError, match="mask"):
         restore_video(model, src, str(out), settings)
     assert list(out.parent.iterdir()) == []
+
+
+def test_an_interrupt_while_stdin_stalls_leaves_the_stalled_decoder_alone(tmp_path, model, monkeypatch):
+    """Ctrl-C or SIGTERM while the decode stage waits on a silent stdin: the run stops with
+    the interrupt, not an error from closing the demuxer under the thread that is inside it."""
+    import _thread
+    import os
+    import sys
+    import threading
+    import time
+
+    from swiftvr_cli.pipeline import stages
+
+    header = b"YUV4MPEG2 W32 H24 F25:1 Ip A1:1 C420jpeg\n"
+    frame = b"FRAME\n" + bytes(32 * 24 * 3 // 2)
+    read_end, write_end = os.pipe()
+    os.write(write_end, header + frame * 2 + frame[:500])  # the producer stalls mid-frame and stays open
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read_end, "r"))
+    monkeypatch.setattr(stages, "STOP_GRACE_S", 0.2)
+
+    def decoder() -> threading.Thread | None:
+        return next((t for t in threading.enumerate() if t.name == "swiftvr-decode"), None)
+
+    def interrupt_once_the_decoder_waits() -> None:
+        deadline = time.monotonic() + 60
+        while decoder() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # the two whole frames are through; it waits in its read
+        _thread.interrupt_main()
+
+    out = tmp_path / "out.mp4"
+    threading.Thread(target=interrupt_once_the_decoder_waits, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            restore_video(model, "-", str(out), RestoreSettings(scale=1, clip_len=4, encode=LOSSLESS))
+        assert decoder() is not None  # what the test is about: the decoder outlived the grace, still reading
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        os.close(write_end)  # the end of the stream lets the left-behind decoder finish
+    deadline = time.monotonic() + 30
+    while decoder() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert decoder() is None

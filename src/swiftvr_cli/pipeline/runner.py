@@ -44,20 +44,21 @@ def restore_video(
     if span is not None and (settings.resume or settings.mask):
         raise ValueError("a span of a video is restored without --resume and without --mask")
     start, notes, times = time.perf_counter(), [], StageTimes()
-    with open_reader(source, settings, span) as reader:
+    reader = open_reader(source, settings, span)
+    group, masks = StageGroup(), None
+    try:
         info = reader.info
         settings = fit_to_memory(model, settings, info, notes)
         restorer = ChunkRestorer.for_run(model, info.height, info.width, settings)
         out_h, out_w = restorer.out_size
         masks = open_masks(model, settings, info, notes)
-        writer, resumed = _open_output(model, target, (out_w, out_h), info, settings, span, masks)
+        writer, resumed = open_output(model, target, (out_w, out_h), info, settings, span)
         done_in, done_out = (resumed.frames_in, resumed.frames_out) if resumed else (0, 0)
         clock = CheckpointClock(settings.checkpoint_every, done_in) if settings.resume else None
         decode = Decode(reader, masks, times)
         chunk = ChunkStage(settings.clip_len, info, model.device, times, resumed_at=(done_in, done_out))
         restore = Restore(restorer, resumed.state if resumed else restorer.new_state(), writer.prepare, clock, times)
         encode = Encode(writer, times, written=done_out, span=span, total=info.frame_count, on_progress=on_progress)
-        group = StageGroup()
         frames_q, chunks_q, restored_q = (group.channel(n) for n in (settings.clip_len + 8, settings.queue_size, settings.queue_size))
         try:
             group.start("decode", lambda: decode.run(frames_q))
@@ -70,25 +71,21 @@ def restore_video(
             with times.timer("encode"):
                 writer.close()
         except BaseException as error:
+            group.stop()  # a signal may land before join(): no stage runs on under the clean-up
             kept = stop_early(writer, group, target, settings, error)
             if left_behind is not None:
                 left_behind.extend(kept)
             raise
-        finally:
-            if masks is not None and not group.alive("decode"):  # the decode stage reads it
+    finally:
+        # The decode stage reads both. A decoder still blocked past the grace (a silent
+        # stdin) is inside the demuxer: closing under it would fail or free what it reads.
+        # It is a daemon thread; the process's exit takes both with it.
+        if not group.alive("decode"):
+            reader.close()
+            if masks is not None:
                 masks.close()
     notes += reader.notes + reader.problems + list(getattr(writer, "notes", []))
     return _summary(source, target, encode.written, time.perf_counter() - start, info, (out_w, out_h), times, notes)
-
-
-def _open_output(model: SwiftVR, target: str, size: tuple[int, int], info, settings: RestoreSettings, span: Span | None, masks):
-    """`open_output`, closing the mask reader when the output cannot be opened (nothing else will)."""
-    try:
-        return open_output(model, target, size, info, settings, span)
-    except BaseException:
-        if masks is not None:
-            masks.close()
-        raise
 
 
 def _summary(source: str, target: str, frames: int, seconds: float, info, out_size: tuple[int, int], times: StageTimes, notes: list[str]) -> RestoreSummary:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 POLL_S = 0.05
+STOP_GRACE_S = 5.0  # how long stopped stages get to wind down before they are left behind
 END = object()  # end-of-stream sentinel, passed from stage to stage
 
 
@@ -82,19 +83,28 @@ class _Timer:
 
 
 class StageGroup:
-    """Runs stage functions in threads; the first failure cancels all of them."""
+    """Runs stage functions in threads; the first failure cancels all of them.
+
+    Each stage reports its own end through an Event. ``Thread.join`` and
+    ``is_alive`` are not used: on Python 3.11 a Ctrl-C or SIGTERM that cuts a
+    join short marks the thread stopped while it still runs, and the clean-up
+    would then close a decoder under the thread that is inside it.
+    """
 
     def __init__(self) -> None:
         self.cancel = threading.Event()
         self.error: BaseException | None = None
         self.failed_stage: str | None = None
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self._finished: dict[str, threading.Event] = {}
+        self._stopped = False
 
     def channel(self, maxsize: int) -> Channel:
         return Channel(maxsize, self.cancel)
 
     def start(self, name: str, fn: Callable[[], None]) -> None:
+        finished = self._finished[name] = threading.Event()
+
         def body() -> None:
             try:
                 fn()
@@ -105,26 +115,39 @@ class StageGroup:
                     if self.error is None:
                         self.error, self.failed_stage = exc, name
                 self.cancel.set()
+            finally:
+                finished.set()
 
-        thread = threading.Thread(target=body, name=f"swiftvr-{name}", daemon=True)
-        self._threads.append(thread)
-        thread.start()
+        threading.Thread(target=body, name=f"swiftvr-{name}", daemon=True).start()
 
     def alive(self, name: str) -> bool:
         """Is stage ``name`` still running (e.g. after an interrupted join)?"""
-        return any(t.is_alive() for t in self._threads if t.name == f"swiftvr-{name}")
+        finished = self._finished.get(name)
+        return finished is not None and not finished.is_set()
 
-    def join(self, grace_s: float = 5.0) -> None:
+    def join(self) -> None:
         """Wait for all stages; re-raise the first error (or KeyboardInterrupt)."""
         try:
-            for thread in self._threads:
-                while thread.is_alive():
-                    thread.join(timeout=POLL_S)
+            for finished in self._finished.values():
+                while not finished.wait(POLL_S):
+                    pass
         except KeyboardInterrupt:
-            self.cancel.set()
-            deadline = time.monotonic() + grace_s
-            for thread in self._threads:
-                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            self.stop()
             raise
         if self.error is not None:
             raise self.error
+
+    def stop(self, grace_s: float | None = None) -> None:
+        """Cancel every stage and give them ``grace_s`` (default STOP_GRACE_S) to finish.
+
+        A stage blocked outside a channel (a decoder waiting on a silent stdin)
+        may outlive the grace: ``alive`` tells the caller which resources that
+        thread still holds and must not be closed under it.
+        """
+        if self._stopped:
+            return  # the grace was given once already
+        self._stopped = True
+        self.cancel.set()
+        deadline = time.monotonic() + (STOP_GRACE_S if grace_s is None else grace_s)
+        for finished in self._finished.values():
+            finished.wait(timeout=max(0.0, deadline - time.monotonic()))
