@@ -15,20 +15,16 @@ from typing import Iterator
 import av
 import torch
 
+from ..metrics import luma
 from .errors import InputError
 from .imageseq import is_image_file
 from .naming import STDIN, is_image_sequence
 from .sources import Source, open_source
 
-# BT.601 luma weights; any weighting gives the same result on black-and-white masks.
-LUMA = (0.299, 0.587, 0.114)
-
-
 def mask_from_frame(frame: av.VideoFrame) -> torch.Tensor:
     """One decoded mask picture -> bool [1, H, W] (True = fill)."""
-    rgb = torch.from_numpy(frame.to_ndarray(format="rgb24")).float()
-    luma = rgb[..., 0] * LUMA[0] + rgb[..., 1] * LUMA[1] + rgb[..., 2] * LUMA[2]
-    return (luma / 255.0 > 0.5)[None]
+    rgb = torch.from_numpy(frame.to_ndarray(format="rgb24")).permute(2, 0, 1)[None].float()
+    return luma(rgb / 255.0) > 0.5  # the weighting hardly matters on black-and-white masks
 
 
 class MaskReader:
