@@ -161,3 +161,27 @@ def test_ship_puts_another_runs_branch_in_as_the_specialist(tmp_path, one_torch_
     for name, value in routed.reae.detail.body.state_dict().items():  # the base and the router stay
         assert torch.equal(shipped.reae.detail.body.state_dict()[name], value)
     assert torch.equal(shipped.reae.detail.router.head[0].weight, routed.reae.detail.router.head[0].weight)
+
+
+def test_ship_puts_other_weights_in_as_the_base_expert(tmp_path, one_torch_thread):
+    run = tmp_path / "run"
+    run.mkdir()
+    routed = random_model(preset("tiny-routed"), seed=3)
+    save_embedded(routed, run / "best.json", {"training": {"steps": 3}})
+    base, spec = random_model(preset("tiny-deep"), seed=9), random_model(preset("tiny-deep"), seed=11)
+    save_embedded(base, tmp_path / "base.json", {"training": {"steps": 5}})
+    save_embedded(spec, tmp_path / "spec.json", {"training": {"steps": 5}})
+    ship(run, tmp_path / "routed.json", specialist=tmp_path / "spec.json", base=tmp_path / "base.json")
+    record = json.loads((tmp_path / "routed.json").read_text())
+    assert record["base"].endswith("base.json") and record["specialist"].endswith("spec.json")
+    shipped = load_embedded(tmp_path / "routed.json")
+    for name, value in base.reae.detail.body.state_dict().items():
+        assert torch.equal(shipped.reae.detail.body.state_dict()[name], value)
+    for name, value in spec.reae.detail.body.state_dict().items():
+        assert torch.equal(shipped.reae.detail.alt.state_dict()[name], value)
+    assert torch.equal(shipped.reae.detail.router.head[0].weight, routed.reae.detail.router.head[0].weight)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    save_embedded(random_model(preset("tiny-deep")), plain / "best.json", {"training": {"steps": 7}})
+    with pytest.raises(ValueError, match="routed model"):
+        ship(plain, tmp_path / "plain.json", base=tmp_path / "base.json")

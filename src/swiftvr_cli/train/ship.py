@@ -23,7 +23,7 @@ import torch
 
 from ..model.loading import load_embedded, random_model, save_embedded
 from ..model.swiftvr import SwiftVR
-from .trainer import load_specialist, model_tensors
+from .trainer import load_expert, model_tensors
 
 
 def drop_silent_latent_path(model: SwiftVR) -> SwiftVR:
@@ -83,30 +83,33 @@ def ship(
     best: str = "best.json",
     route_offset: float | None = None,
     specialist: str | Path | None = None,
+    base: str | Path | None = None,
 ) -> Path:
     """``run_dir``: one run folder, or a list of them to ship their average (`average_runs`);
     ``best``: each run's exported json (best.json), or "checkpoint" for its last state.
     For a routed model (`model.routing`): ``route_offset``, its decision offset, chosen on
     training frames by benchmarks/route_offset.py; ``specialist``, weights (json or
-    safetensors) whose detail branch replaces its specialist expert. The router reads the
-    input alone, so a router trained beside one specialist serves a later one."""
+    safetensors) whose detail branch replaces its specialist expert; ``base``, the same for
+    its base expert. The router reads the input alone, so a router trained beside one pair
+    of experts serves later ones."""
     runs = [Path(r) for r in run_dir] if isinstance(run_dir, list) else [Path(run_dir)]
     model, meta = from_run(runs[0], best) if len(runs) == 1 else average_runs(runs, best)
     model = drop_silent_latent_path(model)
     extra = {key: value for key, value in meta.items() if key not in ("config", "sha256", "config_sha256")}
     if strength is not None:
         extra["inference"] = {**extra.get("inference", {}), "strength": strength}
-    if route_offset is not None or specialist is not None:
+    if route_offset is not None or specialist is not None or base is not None:
         if model.router is None:
-            raise ValueError("route_offset and specialist are for a routed model (preset tiny-routed)")
+            raise ValueError("route_offset, specialist and base are for a routed model (preset tiny-routed)")
         with torch.no_grad():
             if route_offset is not None:
                 model.router.offset.fill_(route_offset)
                 extra["inference"] = {**extra.get("inference", {}), "route_offset": route_offset}
-            if specialist is not None:
-                load_specialist(model, model_tensors(Path(specialist).with_suffix(".safetensors")))
-                extra["specialist"] = str(specialist)
-                extra.pop("validation", None)  # the run's scores were of its own specialist
+            for expert, weights in (("alt", specialist), ("body", base)):
+                if weights is not None:
+                    load_expert(model, model_tensors(Path(weights).with_suffix(".safetensors")), expert)
+                    extra["specialist" if expert == "alt" else "base"] = str(weights)
+                    extra.pop("validation", None)  # the run's scores were of its own experts
     return save_embedded(model, target, extra)
 
 
@@ -117,9 +120,10 @@ def main() -> None:
     parser.add_argument("--strength", type=float, default=None, help="the validated default --strength to store")
     parser.add_argument("--route-offset", type=float, default=None, help="a routed model's decision offset (log-odds)")
     parser.add_argument("--specialist", default=None, help="a routed model's specialist expert: weights whose detail branch replaces it")
+    parser.add_argument("--base", default=None, help="a routed model's base expert: weights whose detail branch replaces it")
     parser.add_argument("--best", default="best.json", help="which model of the run: an exported json (default best.json) or 'checkpoint' (its last state)")
     args = parser.parse_args()
-    print(ship(args.run_dirs, args.target, args.strength, args.best, args.route_offset, args.specialist))
+    print(ship(args.run_dirs, args.target, args.strength, args.best, args.route_offset, args.specialist, args.base))
 
 
 if __name__ == "__main__":

@@ -198,12 +198,16 @@ def load_grown(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None
             raise ValueError(f"cannot grow {name} from {tuple(old.shape)} to {tuple(new.shape)}")
 
 
-def load_specialist(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
-    """Put another model's detail branch into a routed branch's specialist expert (`alt`)."""
+def load_expert(model: torch.nn.Module, tensors: dict[str, torch.Tensor], expert: str = "alt") -> None:
+    """Put another model's detail branch into one expert of a routed branch: ``"alt"``, the
+    specialist, or ``"body"``, the base. The rest of the model, which both experts share,
+    stays as it is."""
+    if expert not in ("alt", "body"):
+        raise ValueError(f"expert is 'alt' (the specialist) or 'body' (the base), not {expert!r}")
     own = model.state_dict()
     for name, value in tensors.items():
         if ".detail.body." in name:
-            own[name.replace(".detail.body.", ".detail.alt.")].copy_(value)
+            own[name.replace(".detail.body.", f".detail.{expert}.")].copy_(value)
 
 
 @dataclass
@@ -475,7 +479,7 @@ class Trainer:
                 if cfg.init_from:
                     load_grown(self.model, model_tensors(cfg.init_from))
                 if cfg.specialist_from:
-                    load_specialist(self.model, model_tensors(cfg.specialist_from))
+                    load_expert(self.model, model_tensors(cfg.specialist_from))
         self.model.train()
         trained = []
         for name, p in self.model.named_parameters():
