@@ -71,10 +71,12 @@ def restore_video(
             with times.timer("encode"):
                 writer.close()
         except BaseException as error:
-            group.stop()  # a signal may land before join(): no stage runs on under the clean-up
-            kept = stop_early(writer, group, target, settings, error)
-            if left_behind is not None:
-                left_behind.extend(kept)
+            try:
+                group.stop()  # a signal may land before join(): no stage runs on under the clean-up
+            finally:  # a second Ctrl-C during the grace still removes the temporary output
+                kept = stop_early(writer, group, target, settings, error)
+                if left_behind is not None:
+                    left_behind.extend(kept)
             raise
     finally:
         # The decode stage reads both. A decoder still blocked past the grace (a silent
