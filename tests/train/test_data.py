@@ -161,3 +161,23 @@ def test_fast_camera_moves_as_fast_as_asked() -> None:
             errors[(dx, dy)] = float((a - clip[0, :, r:-r, r:-r]).abs().mean())
     dx, dy = min(errors, key=errors.get)
     assert abs((dx * dx + dy * dy) ** 0.5 - 8.0) < 1.0
+
+
+def test_video_weights_choose_how_often_each_video_is_cut(data_dir: Path) -> None:
+    (video,) = [s for s in Dt.make_split(data_dir)[0] if isinstance(s, Dt.VideoSource)]
+    early = Dt.VideoSource("early", video.path, 0, 8, video.width, video.height)  # frames 0-7: levels below _level(8)
+    late = Dt.VideoSource("late", video.path, 12, 20, video.width, video.height)
+
+    def late_share(weights: dict[str, float]) -> float:
+        config = Dt.SamplerConfig(video_weights=weights, reverse_prob=0.0)
+        sampler = Dt.ClipSampler([early, late], clip_len=2, patch=32, seed=0, config=config)
+        firsts = [float(sampler.sample()[0].mean()) * 255 for _ in range(200)]
+        return sum(level > _level(10) for level in firsts) / len(firsts)
+
+    assert 0.4 <= late_share({}) <= 0.6
+    assert 0.65 <= late_share({"late": 3.0}) <= 0.85
+    assert late_share({"early": 0.0}) == 1.0
+    with pytest.raises(ValueError, match="not among the training videos"):
+        Dt.ClipSampler([early, late], 2, 32, config=Dt.SamplerConfig(video_weights={"photo": 2.0}))
+    with pytest.raises(ValueError, match="non-negative"):
+        Dt.ClipSampler([early, late], 2, 32, config=Dt.SamplerConfig(video_weights={"late": -1.0}))

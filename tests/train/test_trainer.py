@@ -1,6 +1,6 @@
 """The trainer on a tiny synthetic data folder: warm starts, task batches, resumable steps."""
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -353,3 +353,17 @@ def test_route_grey_makes_that_share_of_the_pool_grey(tmp_path, data_dir):  # no
             Trainer(replace(cfg, route_grey=bad, run_dir=str(tmp_path / "b")), log=lambda _: None)
     with pytest.raises(ValueError, match="route_grey"):
         Trainer(replace(cfg, route_grey=0.5, objective="restore", route_pool=0, run_dir=str(tmp_path / "r")), log=lambda _: None)
+
+
+def test_video_weights_reach_the_sampler_from_a_json_config(tmp_path, data_dir):  # noqa: F811
+    import json
+
+    from swiftvr_cli.train.__main__ import parse_config
+
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({**asdict(_config(tmp_path, data_dir)), "scales": {"4": 1.0}, "video_weights": {"clip": 2}}))
+    cfg = parse_config(["--config", str(config)])
+    assert cfg.video_weights == {"clip": 2.0}
+    assert Trainer(cfg, log=lambda _: None).sampler.config.video_weights == {"clip": 2.0}
+    with pytest.raises(ValueError, match="not among the training videos"):
+        Trainer(replace(cfg, video_weights={"nope": 1.0}), log=lambda _: None)

@@ -15,14 +15,15 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description="Train the embedded SwiftVR model (resumes from run_dir).")
     parser.add_argument("--config", help="JSON file with TrainConfig fields")
     for f in fields(TrainConfig):
-        if f.name not in ("scales", "tasks", "validate_on", "train_only"):  # structured: from --config only
+        if f.name not in ("scales", "tasks", "validate_on", "train_only", "video_weights"):  # structured: from --config only
             parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, default=None)
     args = parser.parse_args(argv)
     values = json.load(open(args.config)) if args.config else {}
     if "scales" in values:
         values["scales"] = {int(k): float(v) for k, v in values["scales"].items()}
-    if "tasks" in values:
-        values["tasks"] = {str(k): float(v) for k, v in values["tasks"].items()}
+    for key in ("tasks", "video_weights"):
+        if key in values:
+            values[key] = {str(k): float(v) for k, v in values[key].items()}
     for key in ("validate_on", "train_only"):
         if values.get(key):
             values[key] = tuple(values[key])

@@ -17,6 +17,7 @@ Validation photo clips use the most textured of a few seeded camera paths.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import zlib
@@ -267,6 +268,10 @@ class SamplerConfig:
     rot90: bool = True  # transpose (square patches only)
     reverse_prob: float = 0.5  # play the clip backwards
     motion: MotionConfig = field(default_factory=MotionConfig)
+    # Relative weights of named videos when a clip comes from video (1 for the rest): footage
+    # of a kind that one video alone carries (an old codec's blocks in its ground truth) can
+    # be seen more often without repeating the others.
+    video_weights: dict[str, float] = field(default_factory=dict)
 
 
 def augment(clip: torch.Tensor, cfg: SamplerConfig, g: torch.Generator) -> torch.Tensor:
@@ -305,6 +310,7 @@ class ClipSampler:
         self.clip_len = clip_len
         self.patch = patch
         self.config = config or SamplerConfig()
+        self._video_cumulative = self._cumulative_weights(self.config.video_weights)
         self.generator = torch.Generator().manual_seed(seed)
         self.store = FrameStore()
 
@@ -325,8 +331,32 @@ class ClipSampler:
         image = self.store.photo(path)
         return synth_motion_clip(image, self.clip_len, (self.patch, self.patch), self.config.motion, g)
 
+    def _cumulative_weights(self, weights: dict[str, float]) -> list[float] | None:
+        """Running sums of the videos' sampling weights; None when all are equal."""
+        if not weights:
+            return None
+        names = {video.name for video in self.videos}
+        unknown = sorted(set(weights) - names)
+        if unknown:
+            raise ValueError(f"video_weights names {unknown}, not among the training videos {sorted(names)}")
+        if any(w < 0 or not math.isfinite(w) for w in weights.values()):
+            raise ValueError("video_weights must be finite and non-negative")
+        running, total = [], 0.0
+        for video in self.videos:
+            total += weights.get(video.name, 1.0)
+            running.append(total)
+        if total <= 0:
+            raise ValueError("video_weights leave no video to sample")
+        return running
+
+    def _pick_video(self, g: torch.Generator) -> VideoSource:
+        if self._video_cumulative is None:
+            return self.videos[_randint(g, 0, len(self.videos) - 1)]
+        u = _rand(g) * self._video_cumulative[-1]
+        return self.videos[min(bisect.bisect_right(self._video_cumulative, u), len(self.videos) - 1)]
+
     def _from_video(self, g: torch.Generator) -> torch.Tensor:
-        source = self.videos[_randint(g, 0, len(self.videos) - 1)]
+        source = self._pick_video(g)
         strides = [s for s in self.config.video_strides if (self.clip_len - 1) * s < source.num_frames] or [1]
         stride = strides[_randint(g, 0, len(strides) - 1)]
         span = (self.clip_len - 1) * stride + 1

@@ -249,6 +249,8 @@ class TrainConfig:
     # Share of training clips cut from the real videos (the rest: photos under a synthetic
     # camera); None keeps the sampler's default.
     video_share: float | None = None
+    # Relative sampling weights of named training videos (1 for the rest; SamplerConfig).
+    video_weights: dict[str, float] = field(default_factory=dict)
     # Fixed degradations that validation measures and the best step is chosen on; None:
     # those that fit the mix or task (a specialist is judged on its own inputs).
     validate_on: tuple[str, ...] | None = None
@@ -495,6 +497,7 @@ class Trainer:
         sampling = SamplerConfig(motion=REAL_MOTION) if cfg.mix.startswith("real") else SamplerConfig()
         if cfg.video_share is not None:
             sampling = replace(sampling, video_prob=cfg.video_share)
+        sampling = replace(sampling, video_weights=dict(cfg.video_weights))
         self.sampler = ClipSampler(train_sources, cfg.clip_len, cfg.patch, cfg.seed, sampling)
         self.step = 0
         self.history: list[dict] = []
