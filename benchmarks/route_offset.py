@@ -25,10 +25,12 @@ import statistics
 
 import torch
 
+from swiftvr_cli.degradations import EVAL_DEGRADATIONS
 from swiftvr_cli.evaluation import restore_with_baselines
 from swiftvr_cli.metrics import psnr_per_frame
 from swiftvr_cli.model.loading import load_model
 from swiftvr_cli.model.routing import LEVELS
+from swiftvr_cli.pipeline.inmemory import restore_tensor
 from swiftvr_cli.train.data import FrameStore, VideoSource, centre_crop, make_split
 
 DATA_DIR = "../shared/data"
@@ -60,10 +62,11 @@ def measure(base, specialist, routed, windows) -> list[dict]:
     rows = []
     for name, clip in windows:
         for preset in PRESETS:
+            clean, lq, outputs = restore_with_baselines(base, clip, preset, WINDOW)
+            theirs = restore_tensor(specialist, lq, EVAL_DEGRADATIONS[preset].scale, WINDOW)  # the same input frames
             row = {"video": name, "preset": preset}
-            for key, model in (("base", base), ("specialist", specialist)):
-                clean, lq, outputs = restore_with_baselines(model, clip, preset, WINDOW)
-                row[key] = psnr_per_frame(outputs["ours"], clean, y_only=True)
+            row["base"] = psnr_per_frame(outputs["ours"], clean, y_only=True)
+            row["specialist"] = psnr_per_frame(theirs, clean, y_only=True)
             row["bicubic"] = psnr_per_frame(outputs["bicubic"], clean, y_only=True)
             with torch.no_grad():
                 row["log_odds"] = router.logit((lq * 255).round() / 255).tolist()
