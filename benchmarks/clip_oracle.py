@@ -24,16 +24,18 @@ import json
 from pathlib import Path
 
 from swiftvr_cli.train import trainer
-from swiftvr_cli.train.degrade import CompressConfig, DegradeConfig, StageConfig
+from swiftvr_cli.train.degrade import DegradeConfig
 
 DATA_DIR = Path("../shared/data")
 
 
+PLAIN_DOWNSCALE = trainer.downscale_degradation
+
+
 def area_downscale(scale: int, codec_prob: float = 0.0) -> DegradeConfig:
-    """The x4-area row's degradation (`swiftvr_cli.degradations`): area resize, 8-bit, no codec."""
-    still = StageConfig(blur_prob=0.0, resize_probs=(0.0, 0.0, 1.0), noise_prob=0.0, jpeg_prob=0.0)
-    final = CompressConfig(jpeg_prob=0.0, video_prob=0.0, crf=(15, 30))
-    return DegradeConfig(scale=scale, first=still, second_prob=0.0, resize_modes=("area",), antialias_prob=1.0, final=final)
+    """The x4-area row's degradation (`swiftvr_cli.degradations`): the trainer's plain
+    downscale with the area kernel only and no codec pass."""
+    return dataclasses.replace(PLAIN_DOWNSCALE(scale, codec_prob=0.0), resize_modes=("area",))
 
 
 def one_clip_data(clip: str, data_dir: Path, folder: Path) -> Path:

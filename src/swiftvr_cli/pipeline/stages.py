@@ -137,8 +137,8 @@ class StageGroup:
         if self.error is not None:
             raise self.error
 
-    def stop(self, grace_s: float | None = None) -> None:
-        """Cancel every stage and give them ``grace_s`` (default STOP_GRACE_S) to finish.
+    def stop(self) -> None:
+        """Cancel every stage and give them STOP_GRACE_S to finish.
 
         A stage blocked outside a channel (a decoder waiting on a silent stdin)
         may outlive the grace: ``alive`` tells the caller which resources that
@@ -148,6 +148,6 @@ class StageGroup:
             return  # the grace was given once already
         self._stopped = True
         self.cancel.set()
-        deadline = time.monotonic() + (STOP_GRACE_S if grace_s is None else grace_s)
+        deadline = time.monotonic() + STOP_GRACE_S
         for finished in self._finished.values():
             finished.wait(timeout=max(0.0, deadline - time.monotonic()))

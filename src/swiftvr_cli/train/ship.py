@@ -105,10 +105,10 @@ def ship(
             if route_offset is not None:
                 model.router.offset.fill_(route_offset)
                 extra["inference"] = {**extra.get("inference", {}), "route_offset": route_offset}
-            for expert, weights in (("alt", specialist), ("body", base)):
+            for role, expert, weights in (("specialist", "alt", specialist), ("base", "body", base)):
                 if weights is not None:
                     load_expert(model, model_tensors(Path(weights).with_suffix(".safetensors")), expert)
-                    extra["specialist" if expert == "alt" else "base"] = str(weights)
+                    extra[role] = str(weights)
                     extra.pop("validation", None)  # the run's scores were of its own experts
     return save_embedded(model, target, extra)
 
